@@ -1,0 +1,28 @@
+package io.hoist.broker.engine;
+
+/**
+ * What applying commands does outside the engine's memory: the writes that make it durable, and
+ * answers to callers that were parked earlier. Called on the engine thread; the runtime writes
+ * the round's changes in one batch and sends every answer only after that batch is durable.
+ */
+public interface Effects {
+
+    /** The job's stored record must become its current state. */
+    void jobChanged(Job job);
+
+    void jobDeleted(String jobId);
+
+    void sessionStored(Session session);
+
+    void sessionDeleted(String workerId);
+
+    void uniqueStored(UniqueHold hold);
+
+    void uniqueDeleted(String queue, String key);
+
+    /** The last lease token handed out, so tokens never repeat across restarts. */
+    void deliverySeqStored(long deliverySeq);
+
+    /** A parked lease (by its ticket) is answered. */
+    void answer(Object ticket, Outcome outcome);
+}

@@ -1,0 +1,611 @@
+package io.hoist.broker.engine;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The broker's state machine: {@link #apply(Command, long)} changes the in-memory indexes and
+ * reports every durable change to {@link Effects}. It reads no clock and draws no random number:
+ * given the same state, commands and times, it does the same thing.
+ *
+ * <p>Not thread-safe: one thread (the runtime's engine loop) owns an engine.
+ */
+public final class Engine {
+    private final EngineConfig config;
+    private final Effects effects;
+
+    private final Map<String, Job> jobs = new HashMap<>();
+    private final Map<String, QueueState> queues = new TreeMap<>();
+    private final Map<String, Session> sessions = new HashMap<>();
+    private final Map<String, UniqueHold> holds = new HashMap<>();
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+
+    private final DeadlineQueue<Job> delayed = new DeadlineQueue<>(
+            e -> e.item().state == JobState.SCHEDULED && e.item().slot == e.slot());
+    private final DeadlineQueue<Job> leases = new DeadlineQueue<>(
+            e -> e.item().state == JobState.LEASED && e.item().slot == e.slot()
+                    && e.item().leaseDeadlineMillis == e.atMillis());
+    private final DeadlineQueue<Job> retention = new DeadlineQueue<>(
+            e -> e.item().slot == e.slot() && jobs.get(e.item().id()) == e.item());
+    private final DeadlineQueue<UniqueHold> holdExpiry = new DeadlineQueue<>(
+            e -> holds.get(holdKey(e.item().queue(), e.item().key())) == e.item());
+
+    private long nextSlot = 1;
+    private long nextOrder = 1;
+    private long deliverySeq;
+    private boolean readyChanged;
+    private boolean shuttingDown;
+
+    private static final class Waiter {
+        final Object ticket;
+        final Session session;
+        final List<String> queues;
+        final int maxJobs;
+        final long deadlineMillis;
+
+        Waiter(Object ticket, Session session, List<String> queues, int maxJobs, long deadlineMillis) {
+            this.ticket = ticket;
+            this.session = session;
+            this.queues = queues;
+            this.maxJobs = maxJobs;
+            this.deadlineMillis = deadlineMillis;
+        }
+    }
+
+    public Engine(EngineConfig config, Effects effects) {
+        this.config = config;
+        this.effects = effects;
+    }
+
+    // ------------------------------------------------------------------ recovery
+
+    /**
+     * Rebuilds the indexes from what the store holds. Every session counts as just heard from and
+     * every lease as just renewed, with its attempt's timeout moved on by the downtime, so that
+     * workers that reconnect in time keep their jobs. Leases changed that way are written back.
+     *
+     * @param lastAliveMillis the last round the broker committed before it stopped (0 if unknown)
+     */
+    public void restore(Collection<Job> storedJobs, Collection<Session> storedSessions,
+                        Collection<UniqueHold> storedHolds, long storedDeliverySeq,
+                        long nowMillis, long lastAliveMillis) {
+        deliverySeq = storedDeliverySeq;
+        for (Session s : storedSessions) {
+            s.lastSeenMillis = nowMillis;
+            sessions.put(s.workerId(), s);
+        }
+        for (UniqueHold h : storedHolds) {
+            holds.put(holdKey(h.queue(), h.key()), h);
+            if (h.untilMillis() != UniqueHold.WHILE_ACTIVE) {
+                holdExpiry.add(h.untilMillis(), 0, h);
+            }
+        }
+        long downtime = lastAliveMillis > 0 ? Math.max(0, nowMillis - lastAliveMillis) : 0;
+        List<Job> ready = new ArrayList<>();
+        for (Job job : storedJobs) {
+            jobs.put(job.id(), job);
+            nextOrder = Math.max(nextOrder, job.order + 1);
+            job.slot = nextSlot++;
+            queue(job.queue()).counted(null, job.state);
+            switch (job.state) {
+                case READY -> ready.add(job);
+                case SCHEDULED -> delayed.add(job.runAtMillis, job.slot, job);
+                case LEASED -> {
+                    job.attemptDeadlineMillis += downtime;
+                    job.leaseDeadlineMillis = Math.min(job.attemptDeadlineMillis,
+                            Math.max(job.leaseDeadlineMillis, nowMillis + job.leaseDurationMillis()));
+                    leases.add(job.leaseDeadlineMillis, job.slot, job);
+                    Session holder = sessions.get(job.workerId);
+                    if (holder != null) {
+                        holder.held.add(job);
+                    }
+                    effects.jobChanged(job);
+                }
+                case SUCCEEDED, CANCELED -> retention.add(job.finishedAtMillis + config.retentionMillis(), job.slot, job);
+                case DEAD -> { }
+            }
+        }
+        ready.sort(Comparator.comparingLong(Job::order));
+        for (Job job : ready) {
+            queue(job.queue()).pushReady(job);
+        }
+    }
+
+    // ------------------------------------------------------------------ commands
+
+    /** Applies one command at time {@code nowMillis} (epoch millis) and answers it. */
+    public Outcome apply(Command command, long nowMillis) {
+        Outcome outcome;
+        if (command instanceof Command.Enqueue c) {
+            outcome = enqueue(c, nowMillis);
+        } else if (command instanceof Command.GetJob c) {
+            outcome = getJob(c);
+        } else if (command instanceof Command.CancelJob c) {
+            outcome = cancel(c, nowMillis);
+        } else if (command instanceof Command.Register c) {
+            outcome = register(c, nowMillis);
+        } else if (command instanceof Command.Heartbeat c) {
+            outcome = heartbeat(c, nowMillis);
+        } else if (command instanceof Command.Lease c) {
+            outcome = lease(c, nowMillis);
+        } else if (command instanceof Command.Unpark c) {
+            waiters.removeIf(w -> w.ticket == c.ticket());
+            outcome = new Outcome.Done();
+        } else if (command instanceof Command.Ack c) {
+            outcome = ack(c, nowMillis);
+        } else if (command instanceof Command.Nack c) {
+            outcome = nack(c, nowMillis);
+        } else if (command instanceof Command.Deregister c) {
+            outcome = deregister(c, nowMillis);
+        } else if (command instanceof Command.Tick) {
+            outcome = tick(nowMillis);
+        } else if (command instanceof Command.Shutdown) {
+            outcome = shutdown();
+        } else {
+            throw new IllegalArgumentException("unknown command " + command);
+        }
+        if (readyChanged) {
+            readyChanged = false;
+            serveWaiters(nowMillis);
+        }
+        return outcome;
+    }
+
+    /** The earliest time a {@link Command.Tick} has work to do, or {@code Long.MAX_VALUE}. */
+    public long nextDeadline() {
+        long next = Math.min(delayed.nextDeadline(), leases.nextDeadline());
+        next = Math.min(next, retention.nextDeadline());
+        next = Math.min(next, holdExpiry.nextDeadline());
+        for (Session s : sessions.values()) {
+            next = Math.min(next, s.lastSeenMillis + config.sessionTimeoutMillis());
+        }
+        for (Waiter w : waiters) {
+            next = Math.min(next, w.deadlineMillis);
+        }
+        return next;
+    }
+
+    private Outcome enqueue(Command.Enqueue c, long now) {
+        if (shuttingDown) {
+            return new Outcome.Rejected(Outcome.Reason.SHUTTING_DOWN, "the broker is shutting down");
+        }
+        List<Outcome.EnqueuedJob> answers = new ArrayList<>(c.specs().size());
+        for (int i = 0; i < c.specs().size(); i++) {
+            JobSpec spec = c.specs().get(i);
+            Job existing = spec.hasJobId() ? jobs.get(spec.jobId()) : null;
+            if (existing != null) {
+                answers.add(new Outcome.EnqueuedJob(existing.id(), true, existing.state));
+                continue;
+            }
+            UniqueHold hold = spec.hasUniqueKey() ? holds.get(holdKey(spec.queue(), spec.uniqueKey())) : null;
+            if (hold != null && hold.heldAt(now)) {
+                Job holder = jobs.get(hold.jobId());
+                answers.add(new Outcome.EnqueuedJob(hold.jobId(), true, holder != null ? holder.state : hold.state()));
+                continue;
+            }
+            Job job = create(spec, spec.hasJobId() ? spec.jobId() : c.newIds().get(i), now);
+            answers.add(new Outcome.EnqueuedJob(job.id(), false, job.state));
+        }
+        return new Outcome.Enqueued(answers);
+    }
+
+    private Job create(JobSpec spec, String id, long now) {
+        RetryPolicy retry = (spec.retry() != null ? spec.retry() : RetryPolicy.Override.NONE).applyTo(config.defaultRetry());
+        long leaseDuration = spec.leaseDurationMillis() != null ? spec.leaseDurationMillis() : config.defaultLeaseDurationMillis();
+        long timeout = spec.timeoutMillis() != null ? spec.timeoutMillis() : config.defaultTimeoutMillis();
+        Job job = new Job(id, spec, now, retry, leaseDuration, timeout);
+        long runAt = spec.runAtMillis() != null ? spec.runAtMillis()
+                : spec.delayMillis() != null ? now + spec.delayMillis() : now;
+        jobs.put(id, job);
+        if (runAt > now) {
+            schedule(job, runAt);
+        } else {
+            makeReady(job, now);
+        }
+        if (spec.hasUniqueKey()) {
+            storeHold(new UniqueHold(spec.queue(), spec.uniqueKey(), id, UniqueHold.WHILE_ACTIVE, job.state));
+        }
+        effects.jobChanged(job);
+        return job;
+    }
+
+    private Outcome getJob(Command.GetJob c) {
+        Job job = jobs.get(c.jobId());
+        return job == null ? jobNotFound(c.jobId()) : new Outcome.JobFound(job.copy());
+    }
+
+    private Outcome cancel(Command.CancelJob c, long now) {
+        Job job = jobs.get(c.jobId());
+        if (job == null) {
+            return jobNotFound(c.jobId());
+        }
+        switch (job.state) {
+            case SCHEDULED, READY, DEAD -> {
+                finish(job, JobState.CANCELED, now);
+                return new Outcome.Canceled(JobState.CANCELED);
+            }
+            case LEASED -> {
+                if (!job.cancelRequested) {
+                    job.cancelRequested = true;
+                    effects.jobChanged(job);
+                }
+                return new Outcome.Canceled(JobState.LEASED);
+            }
+            default -> {
+                return new Outcome.Rejected(Outcome.Reason.JOB_FINISHED,
+                        "job " + job.id() + " is already " + job.state + ": nothing to cancel");
+            }
+        }
+    }
+
+    private Outcome register(Command.Register c, long now) {
+        Session s = new Session(c.workerId(), c.name(), c.queues(), c.concurrency(), c.labels(), now);
+        sessions.put(s.workerId(), s);
+        effects.sessionStored(s);
+        return new Outcome.Registered(s.workerId());
+    }
+
+    private Outcome heartbeat(Command.Heartbeat c, long now) {
+        Session s = touch(c.workerId(), now);
+        if (s == null) {
+            return workerNotFound(c.workerId());
+        }
+        List<String> lost = new ArrayList<>();
+        for (String id : c.activeJobIds()) {
+            Job job = jobs.get(id);
+            if (job != null && job.state == JobState.LEASED && job.workerId.equals(s.workerId())) {
+                long deadline = Math.min(now + job.leaseDurationMillis(), job.attemptDeadlineMillis);
+                if (deadline != job.leaseDeadlineMillis) {
+                    job.leaseDeadlineMillis = deadline;
+                    leases.add(deadline, job.slot, job);
+                }
+            } else {
+                lost.add(id);
+            }
+        }
+        List<String> canceled = new ArrayList<>();
+        for (Job job : s.held) {
+            if (job.cancelRequested) {
+                canceled.add(job.id());
+            }
+        }
+        return new Outcome.HeartbeatAnswer(canceled, lost, shuttingDown);
+    }
+
+    private Outcome lease(Command.Lease c, long now) {
+        Session s = touch(c.workerId(), now);
+        if (s == null) {
+            return workerNotFound(c.workerId());
+        }
+        List<String> wanted = c.queues().isEmpty() ? s.queues() : c.queues();
+        int max = Math.max(1, c.maxJobs());
+        List<Outcome.LeasedJob> taken = shuttingDown ? List.of() : take(s, wanted, max, now);
+        if (!taken.isEmpty() || c.waitMillis() <= 0 || shuttingDown) {
+            return new Outcome.Leased(taken);
+        }
+        long wait = Math.min(c.waitMillis(), config.maxLeaseWaitMillis());
+        waiters.addLast(new Waiter(c.ticket(), s, wanted, max, now + wait));
+        return new Outcome.Parked();
+    }
+
+    /** Leases up to {@code max} jobs from the queues in order, within the worker's concurrency. */
+    private List<Outcome.LeasedJob> take(Session s, List<String> wanted, int max, long now) {
+        int capacity = s.capacity(max);
+        List<Outcome.LeasedJob> taken = new ArrayList<>(Math.min(capacity, 16));
+        for (String name : wanted) {
+            QueueState q = queues.get(name);
+            if (q == null) {
+                continue;
+            }
+            while (taken.size() < capacity) {
+                Job job = q.pollReady();
+                if (job == null) {
+                    break;
+                }
+                deliver(job, s, now);
+                taken.add(new Outcome.LeasedJob(job.copy(), job.leaseToken, job.leaseDeadlineMillis));
+            }
+        }
+        if (!taken.isEmpty()) {
+            effects.deliverySeqStored(deliverySeq);
+        }
+        return taken;
+    }
+
+    private void deliver(Job job, Session s, long now) {
+        setState(job, JobState.LEASED);
+        job.attempt++;
+        job.workerId = s.workerId();
+        job.leaseToken = Long.toString(++deliverySeq, 36);
+        job.attemptDeadlineMillis = now + job.timeoutMillis();
+        job.leaseDeadlineMillis = Math.min(now + job.leaseDurationMillis(), job.attemptDeadlineMillis);
+        leases.add(job.leaseDeadlineMillis, job.slot, job);
+        s.held.add(job);
+        effects.jobChanged(job);
+    }
+
+    private Outcome ack(Command.Ack c, long now) {
+        touch(c.workerId(), now);
+        List<Outcome.AckResult> results = new ArrayList<>(c.acks().size());
+        for (Command.AckItem item : c.acks()) {
+            Job job = jobs.get(item.jobId());
+            Outcome.AckOutcome outcome;
+            if (job == null) {
+                outcome = Outcome.AckOutcome.NOT_FOUND;
+            } else if (!holdsToken(job, item.leaseToken())) {
+                outcome = Outcome.AckOutcome.LEASE_LOST;
+            } else if (job.state == JobState.LEASED) {
+                finish(job, JobState.SUCCEEDED, now);
+                outcome = Outcome.AckOutcome.ACKED;
+            } else {
+                // a repeated ack of a delivery that was already acked is harmless
+                outcome = job.state == JobState.SUCCEEDED ? Outcome.AckOutcome.ACKED : Outcome.AckOutcome.LEASE_LOST;
+            }
+            results.add(new Outcome.AckResult(item.jobId(), outcome));
+        }
+        return new Outcome.Acked(results);
+    }
+
+    private Outcome nack(Command.Nack c, long now) {
+        touch(c.workerId(), now);
+        Job job = jobs.get(c.jobId());
+        if (job == null) {
+            return jobNotFound(c.jobId());
+        }
+        if (job.state != JobState.LEASED || !holdsToken(job, c.leaseToken())) {
+            return new Outcome.Rejected(Outcome.Reason.LEASE_LOST,
+                    "lease lost: job " + job.id() + " is not leased with that token (it is " + job.state + ")");
+        }
+        job.recordError(c.error(), now);
+        if (job.cancelRequested) {
+            finish(job, JobState.CANCELED, now);
+        } else if (c.nonRetryable()) {
+            bury(job, DeadReason.NON_RETRYABLE, now);
+        } else if (job.attempt >= job.retry().maxAttempts()) {
+            bury(job, DeadReason.ATTEMPTS_EXHAUSTED, now);
+        } else {
+            long backoff = c.retryAfterMillis() != null ? c.retryAfterMillis()
+                    : job.retry().backoffMillis(job.attempt, Jitter.fraction(job.id(), job.attempt));
+            release(job);
+            schedule(job, now + backoff);
+            effects.jobChanged(job);
+        }
+        return new Outcome.Nacked(job.state, job.runAtMillis);
+    }
+
+    private Outcome deregister(Command.Deregister c, long now) {
+        Session s = sessions.remove(c.workerId());
+        if (s == null) {
+            return workerNotFound(c.workerId());
+        }
+        int released = s.held.size();
+        for (Job job : new ArrayList<>(s.held)) {
+            if (job.cancelRequested) {
+                finish(job, JobState.CANCELED, now);
+            } else {
+                job.attempt--; // a graceful exit does not charge the delivery
+                release(job);
+                makeReady(job, now);
+                effects.jobChanged(job);
+            }
+        }
+        answerWaitersOf(s, new Outcome.Leased(List.of()));
+        effects.sessionDeleted(s.workerId());
+        return new Outcome.Deregistered(released);
+    }
+
+    private Outcome tick(long now) {
+        Job job;
+        while ((job = delayed.pollDue(now)) != null) {
+            makeReady(job, now);
+            effects.jobChanged(job);
+        }
+        while ((job = leases.pollDue(now)) != null) {
+            loseLease(job, DeadReason.LEASE_EXPIRED, "lease expired", now);
+        }
+        for (Session s : new ArrayList<>(sessions.values())) {
+            if (s.lastSeenMillis + config.sessionTimeoutMillis() <= now) {
+                expire(s, now);
+            }
+        }
+        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+            Waiter w = it.next();
+            if (w.deadlineMillis <= now) {
+                it.remove();
+                effects.answer(w.ticket, new Outcome.Leased(List.of()));
+            }
+        }
+        while ((job = retention.pollDue(now)) != null) {
+            jobs.remove(job.id());
+            queue(job.queue()).counted(job.state, null);
+            effects.jobDeleted(job.id());
+        }
+        UniqueHold hold;
+        while ((hold = holdExpiry.pollDue(now)) != null) {
+            holds.remove(holdKey(hold.queue(), hold.key()));
+            effects.uniqueDeleted(hold.queue(), hold.key());
+        }
+        return new Outcome.Done();
+    }
+
+    private Outcome shutdown() {
+        shuttingDown = true;
+        for (Waiter w : waiters) {
+            effects.answer(w.ticket, new Outcome.Leased(List.of()));
+        }
+        waiters.clear();
+        return new Outcome.Done();
+    }
+
+    // ------------------------------------------------------------------ transitions
+
+    /** A session silent for its timeout: each of its jobs is released, the delivery charged. */
+    private void expire(Session s, long now) {
+        sessions.remove(s.workerId());
+        for (Job job : new ArrayList<>(s.held)) {
+            loseLease(job, DeadReason.WORKER_LOST, "worker " + s.workerId() + " lost", now);
+        }
+        answerWaitersOf(s, workerNotFound(s.workerId()));
+        effects.sessionDeleted(s.workerId());
+    }
+
+    /** A lease ended without an ack: READY again at once, or DEAD if that was the last attempt. */
+    private void loseLease(Job job, DeadReason reason, String error, long now) {
+        job.recordError(error, now);
+        if (job.cancelRequested) {
+            finish(job, JobState.CANCELED, now);
+        } else if (job.attempt >= job.retry().maxAttempts()) {
+            bury(job, reason, now);
+        } else {
+            release(job);
+            makeReady(job, now);
+            effects.jobChanged(job);
+        }
+    }
+
+    private void bury(Job job, DeadReason reason, long now) {
+        job.deadReason = reason;
+        finish(job, JobState.DEAD, now);
+    }
+
+    /** Ends a job as SUCCEEDED, DEAD or CANCELED. */
+    private void finish(Job job, JobState end, long now) {
+        if (job.state == JobState.LEASED) {
+            release(job);
+        }
+        setState(job, end);
+        job.finishedAtMillis = now;
+        if (end != JobState.DEAD) {
+            retention.add(now + config.retentionMillis(), job.slot, job);
+        }
+        JobSpec spec = job.spec();
+        if (spec.hasUniqueKey()) {
+            UniqueHold hold = holds.get(holdKey(spec.queue(), spec.uniqueKey()));
+            if (hold != null && hold.jobId().equals(job.id())) {
+                if (spec.uniqueForMillis() > 0) {
+                    storeHold(new UniqueHold(spec.queue(), spec.uniqueKey(), job.id(), now + spec.uniqueForMillis(), end));
+                } else {
+                    holds.remove(holdKey(spec.queue(), spec.uniqueKey()));
+                    effects.uniqueDeleted(spec.queue(), spec.uniqueKey());
+                }
+            }
+        }
+        effects.jobChanged(job);
+    }
+
+    /** Takes a leased job from its holder; the lease token stays on the record for fencing. */
+    private void release(Job job) {
+        Session holder = sessions.get(job.workerId);
+        if (holder != null) {
+            holder.held.remove(job);
+        }
+        job.workerId = "";
+        readyChanged = true; // the holder has a free slot again
+    }
+
+    private void makeReady(Job job, long now) {
+        setState(job, JobState.READY);
+        job.runAtMillis = now;
+        job.order = nextOrder++;
+        queue(job.queue()).pushReady(job);
+        readyChanged = true;
+    }
+
+    private void schedule(Job job, long runAtMillis) {
+        setState(job, JobState.SCHEDULED);
+        job.runAtMillis = runAtMillis;
+        delayed.add(runAtMillis, job.slot, job);
+    }
+
+    /** Every state change goes through here: counts stay exact and old index entries go stale. */
+    private void setState(Job job, JobState to) {
+        queue(job.queue()).counted(job.state, to);
+        job.state = to;
+        job.slot = nextSlot++;
+    }
+
+    private void storeHold(UniqueHold hold) {
+        holds.put(holdKey(hold.queue(), hold.key()), hold);
+        if (hold.untilMillis() != UniqueHold.WHILE_ACTIVE) {
+            holdExpiry.add(hold.untilMillis(), 0, hold);
+        }
+        effects.uniqueStored(hold);
+    }
+
+    private void serveWaiters(long now) {
+        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+            Waiter w = it.next();
+            List<Outcome.LeasedJob> taken = take(w.session, w.queues, w.maxJobs, now);
+            if (!taken.isEmpty()) {
+                it.remove();
+                effects.answer(w.ticket, new Outcome.Leased(taken));
+            }
+        }
+    }
+
+    private void answerWaitersOf(Session s, Outcome outcome) {
+        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+            Waiter w = it.next();
+            if (w.session == s) {
+                it.remove();
+                effects.answer(w.ticket, outcome);
+            }
+        }
+    }
+
+    private Session touch(String workerId, long now) {
+        Session s = sessions.get(workerId);
+        if (s != null) {
+            s.lastSeenMillis = now;
+        }
+        return s;
+    }
+
+    private static boolean holdsToken(Job job, String token) {
+        return !token.isEmpty() && token.equals(job.leaseToken);
+    }
+
+    private QueueState queue(String name) {
+        return queues.computeIfAbsent(name, QueueState::new);
+    }
+
+    private static String holdKey(String queue, String key) {
+        return queue + '\u0000' + key;
+    }
+
+    private static Outcome.Rejected jobNotFound(String id) {
+        return new Outcome.Rejected(Outcome.Reason.JOB_NOT_FOUND, "job " + id + " not found");
+    }
+
+    private static Outcome.Rejected workerNotFound(String id) {
+        return new Outcome.Rejected(Outcome.Reason.WORKER_NOT_FOUND,
+                "worker session " + id + " not found (unknown or expired): register again");
+    }
+
+    // ------------------------------------------------------------------ reads for tests and adapters
+
+    /** The number of jobs in a queue in a state (retained finished jobs included). */
+    public long count(String queue, JobState state) {
+        QueueState q = queues.get(queue);
+        return q == null ? 0 : q.count(state);
+    }
+
+    public int jobCount() {
+        return jobs.size();
+    }
+
+    public int sessionCount() {
+        return sessions.size();
+    }
+
+    public int parkedLeases() {
+        return waiters.size();
+    }
+}
