@@ -1,0 +1,25 @@
+package io.hoist.broker.store;
+
+/**
+ * Where the broker's state is durable: the truth from which the engine's memory is rebuilt.
+ * Used by the engine thread only.
+ */
+public interface Store extends AutoCloseable {
+
+    /** Everything stored, read in one pass at start-up. */
+    StoredState load();
+
+    /**
+     * Writes one round's changes atomically: all of them or none.
+     *
+     * @param sync whether the write is on disk (fsync) before this returns
+     * @throws StoreException if the write failed; nothing of it is then stored
+     */
+    void commit(ChangeSet changes, boolean sync);
+
+    /** Makes every write committed so far durable (for {@code --fsync interval}). */
+    void sync();
+
+    @Override
+    void close();
+}

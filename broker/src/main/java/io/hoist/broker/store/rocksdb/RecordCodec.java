@@ -1,0 +1,139 @@
+package io.hoist.broker.store.rocksdb;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.hoist.broker.engine.DeadReason;
+import io.hoist.broker.engine.Job;
+import io.hoist.broker.engine.JobError;
+import io.hoist.broker.engine.JobSpec;
+import io.hoist.broker.engine.JobState;
+import io.hoist.broker.engine.RetryPolicy;
+import io.hoist.broker.engine.Session;
+import io.hoist.broker.engine.UniqueHold;
+import io.hoist.broker.store.rocksdb.records.ErrorRecord;
+import io.hoist.broker.store.rocksdb.records.JobRecord;
+import io.hoist.broker.store.rocksdb.records.SessionRecord;
+import io.hoist.broker.store.rocksdb.records.UniqueRecord;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Engine records to and from the bytes stored in RocksDB (records.proto). */
+final class RecordCodec {
+    private static final JobState[] STATES = JobState.values();
+    private static final DeadReason[] DEAD_REASONS = DeadReason.values();
+
+    private RecordCodec() {
+    }
+
+    static byte[] encodeJob(Job job) {
+        JobSpec spec = job.spec();
+        JobRecord.Builder b = JobRecord.newBuilder()
+                .setId(job.id())
+                .setQueue(spec.queue())
+                .setType(spec.type())
+                .setPayload(ByteString.copyFrom(spec.payload()))
+                .putAllHeaders(spec.headers())
+                .setPriority(spec.priority())
+                .setUniqueKey(spec.uniqueKey())
+                .setUniqueFor(spec.uniqueForMillis())
+                .setSpecJobId(spec.jobId());
+        if (spec.runAtMillis() != null) b.setSpecRunAt(spec.runAtMillis());
+        if (spec.delayMillis() != null) b.setSpecDelay(spec.delayMillis());
+        if (spec.leaseDurationMillis() != null) b.setSpecLeaseDuration(spec.leaseDurationMillis());
+        if (spec.timeoutMillis() != null) b.setSpecTimeout(spec.timeoutMillis());
+        RetryPolicy.Override o = spec.retry();
+        if (o != null) {
+            if (o.maxAttempts() != null) b.setSpecMaxAttempts(o.maxAttempts());
+            if (o.initialBackoffMillis() != null) b.setSpecInitialBackoff(o.initialBackoffMillis());
+            if (o.maxBackoffMillis() != null) b.setSpecMaxBackoff(o.maxBackoffMillis());
+            if (o.multiplier() != null) b.setSpecMultiplier(o.multiplier());
+            if (o.jitter() != null) b.setSpecJitter(o.jitter());
+        }
+        RetryPolicy r = job.retry();
+        b.setMaxAttempts(r.maxAttempts())
+                .setInitialBackoff(r.initialBackoffMillis())
+                .setMaxBackoff(r.maxBackoffMillis())
+                .setMultiplier(r.multiplier())
+                .setJitter(r.jitter())
+                .setLeaseDuration(job.leaseDurationMillis())
+                .setTimeout(job.timeoutMillis())
+                .setCreatedAt(job.createdAtMillis())
+                .setState(job.state().ordinal())
+                .setAttempt(job.attempt())
+                .setRunAt(job.runAtMillis())
+                .setFinishedAt(job.finishedAtMillis())
+                .setLastError(job.lastError())
+                .setWorkerId(job.workerId())
+                .setCancelRequested(job.cancelRequested())
+                .setDeadReason(job.deadReason().ordinal())
+                .setLeaseToken(job.leaseToken())
+                .setLeaseDeadline(job.leaseDeadlineMillis())
+                .setAttemptDeadline(job.attemptDeadlineMillis())
+                .setOrder(job.order());
+        for (JobError e : job.errors()) {
+            b.addErrors(ErrorRecord.newBuilder().setAttempt(e.attempt()).setMessage(e.message()).setAt(e.atMillis()));
+        }
+        return b.build().toByteArray();
+    }
+
+    static Job decodeJob(byte[] bytes) throws InvalidProtocolBufferException {
+        JobRecord r = JobRecord.parseFrom(bytes);
+        RetryPolicy.Override override = new RetryPolicy.Override(
+                r.hasSpecMaxAttempts() ? r.getSpecMaxAttempts() : null,
+                r.hasSpecInitialBackoff() ? r.getSpecInitialBackoff() : null,
+                r.hasSpecMaxBackoff() ? r.getSpecMaxBackoff() : null,
+                r.hasSpecMultiplier() ? r.getSpecMultiplier() : null,
+                r.hasSpecJitter() ? r.getSpecJitter() : null);
+        JobSpec spec = new JobSpec(r.getQueue(), r.getType(), r.getPayload().toByteArray(), r.getHeadersMap(),
+                r.getPriority(),
+                r.hasSpecRunAt() ? r.getSpecRunAt() : null,
+                r.hasSpecDelay() ? r.getSpecDelay() : null,
+                override,
+                r.hasSpecLeaseDuration() ? r.getSpecLeaseDuration() : null,
+                r.hasSpecTimeout() ? r.getSpecTimeout() : null,
+                r.getUniqueKey(), r.getUniqueFor(), r.getSpecJobId());
+        RetryPolicy retry = new RetryPolicy(r.getMaxAttempts(), r.getInitialBackoff(), r.getMaxBackoff(),
+                r.getMultiplier(), r.getJitter());
+        List<JobError> errors = new ArrayList<>(r.getErrorsCount());
+        for (ErrorRecord e : r.getErrorsList()) {
+            errors.add(new JobError(e.getAttempt(), e.getMessage(), e.getAt()));
+        }
+        Job.Snapshot s = new Job.Snapshot(STATES[r.getState()], r.getAttempt(), r.getRunAt(), r.getFinishedAt(),
+                r.getLastError(), r.getWorkerId(), r.getCancelRequested(), errors, DEAD_REASONS[r.getDeadReason()],
+                r.getLeaseToken(), r.getLeaseDeadline(), r.getAttemptDeadline(), r.getOrder());
+        return Job.restore(r.getId(), spec, r.getCreatedAt(), retry, r.getLeaseDuration(), r.getTimeout(), s);
+    }
+
+    static byte[] encodeSession(Session s) {
+        return SessionRecord.newBuilder()
+                .setWorkerId(s.workerId())
+                .setName(s.name())
+                .addAllQueues(s.queues())
+                .setConcurrency(s.concurrency())
+                .putAllLabels(s.labels())
+                .setRegisteredAt(s.registeredAtMillis())
+                .build().toByteArray();
+    }
+
+    static Session decodeSession(byte[] bytes) throws InvalidProtocolBufferException {
+        SessionRecord r = SessionRecord.parseFrom(bytes);
+        return new Session(r.getWorkerId(), r.getName(), r.getQueuesList(), r.getConcurrency(),
+                r.getLabelsMap(), r.getRegisteredAt());
+    }
+
+    static byte[] encodeHold(UniqueHold h) {
+        return UniqueRecord.newBuilder()
+                .setQueue(h.queue())
+                .setKey(h.key())
+                .setJobId(h.jobId())
+                .setUntil(h.untilMillis())
+                .setState(h.state().ordinal())
+                .build().toByteArray();
+    }
+
+    static UniqueHold decodeHold(byte[] bytes) throws InvalidProtocolBufferException {
+        UniqueRecord r = UniqueRecord.parseFrom(bytes);
+        return new UniqueHold(r.getQueue(), r.getKey(), r.getJobId(), r.getUntil(), STATES[r.getState()]);
+    }
+}

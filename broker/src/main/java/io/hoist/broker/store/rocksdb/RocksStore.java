@@ -1,0 +1,230 @@
+package io.hoist.broker.store.rocksdb;
+
+import io.hoist.broker.engine.Job;
+import io.hoist.broker.engine.Session;
+import io.hoist.broker.engine.UniqueHold;
+import io.hoist.broker.store.ChangeSet;
+import io.hoist.broker.store.Store;
+import io.hoist.broker.store.StoreException;
+import io.hoist.broker.store.StoredState;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Status;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The store on RocksDB. Column families and keys (all strings UTF-8, numbers big-endian):
+ * <pre>
+ *   jobs      job id                      → JobRecord   (every retained job, its state inside)
+ *   sessions  worker id                   → SessionRecord
+ *   unique    queue 0x00 unique key       → UniqueRecord
+ *   meta      "format_version"            → int32 (1)
+ *             "delivery_seq"              → int64, the last lease token handed out
+ *             "alive_at"                  → int64 epoch millis of the last committed round
+ * </pre>
+ * Ordering lives in the records (a job's ready order), not in the keys: the ready, delayed and
+ * lease indexes are in memory, rebuilt by one scan of {@code jobs} at start-up, so leasing never
+ * iterates over the tombstones of consumed jobs.
+ */
+public final class RocksStore implements Store {
+    public static final int FORMAT_VERSION = 1;
+    private static final byte[] FORMAT_KEY = bytes("format_version");
+    private static final byte[] DELIVERY_SEQ_KEY = bytes("delivery_seq");
+    private static final byte[] ALIVE_AT_KEY = bytes("alive_at");
+
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private final Path dir;
+    private final DBOptions dbOptions;
+    private final ColumnFamilyOptions cfOptions;
+    private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+    private final RocksDB db;
+    private final ColumnFamilyHandle jobs;
+    private final ColumnFamilyHandle sessions;
+    private final ColumnFamilyHandle unique;
+    private final ColumnFamilyHandle meta;
+    private final WriteOptions synced = new WriteOptions().setSync(true);
+    private final WriteOptions unsynced = new WriteOptions().setSync(false);
+
+    private RocksStore(Path dir) throws RocksDBException {
+        this.dir = dir;
+        this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+        this.cfOptions = new ColumnFamilyOptions();
+        List<ColumnFamilyDescriptor> descriptors = List.of(
+                new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
+                new ColumnFamilyDescriptor(bytes("jobs"), cfOptions),
+                new ColumnFamilyDescriptor(bytes("sessions"), cfOptions),
+                new ColumnFamilyDescriptor(bytes("unique"), cfOptions),
+                new ColumnFamilyDescriptor(bytes("meta"), cfOptions));
+        this.db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+        this.jobs = handles.get(1);
+        this.sessions = handles.get(2);
+        this.unique = handles.get(3);
+        this.meta = handles.get(4);
+    }
+
+    /** Opens (creating if needed) the store in {@code dir}. */
+    public static RocksStore open(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            RocksStore store = new RocksStore(dir);
+            store.checkFormat();
+            return store;
+        } catch (RocksDBException e) {
+            throw new StoreException("cannot open the store in " + dir + ": " + e.getMessage()
+                    + (e.getMessage() != null && e.getMessage().contains("lock") ? " (is another broker using this data dir?)" : ""),
+                    e, isNoSpace(e));
+        } catch (java.io.IOException e) {
+            throw new StoreException("cannot create the data dir " + dir + ": " + e.getMessage(), e, false);
+        }
+    }
+
+    private void checkFormat() throws RocksDBException {
+        byte[] stored = db.get(meta, FORMAT_KEY);
+        if (stored == null) {
+            db.put(meta, synced, FORMAT_KEY, ByteBuffer.allocate(4).putInt(FORMAT_VERSION).array());
+            return;
+        }
+        int version = ByteBuffer.wrap(stored).getInt();
+        if (version != FORMAT_VERSION) {
+            close();
+            throw new StoreException("the data dir " + dir + " has store format " + version
+                    + ", this broker reads format " + FORMAT_VERSION + ": use a matching broker version", null, false);
+        }
+    }
+
+    @Override
+    public StoredState load() {
+        try {
+            List<Job> loadedJobs = new ArrayList<>();
+            try (RocksIterator it = db.newIterator(jobs)) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    loadedJobs.add(RecordCodec.decodeJob(it.value()));
+                }
+                it.status();
+            }
+            List<Session> loadedSessions = new ArrayList<>();
+            try (RocksIterator it = db.newIterator(sessions)) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    loadedSessions.add(RecordCodec.decodeSession(it.value()));
+                }
+                it.status();
+            }
+            List<UniqueHold> loadedHolds = new ArrayList<>();
+            try (RocksIterator it = db.newIterator(unique)) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    loadedHolds.add(RecordCodec.decodeHold(it.value()));
+                }
+                it.status();
+            }
+            return new StoredState(loadedJobs, loadedSessions, loadedHolds,
+                    readLong(DELIVERY_SEQ_KEY), readLong(ALIVE_AT_KEY));
+        } catch (RocksDBException e) {
+            throw new StoreException("cannot read the store in " + dir + ": " + e.getMessage(), e, false);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new StoreException("a record in " + dir + " is corrupt: " + e.getMessage(), e, false);
+        }
+    }
+
+    private long readLong(byte[] key) throws RocksDBException {
+        byte[] v = db.get(meta, key);
+        return v == null ? 0 : ByteBuffer.wrap(v).getLong();
+    }
+
+    @Override
+    public void commit(ChangeSet changes, boolean sync) {
+        try (WriteBatch batch = new WriteBatch()) {
+            for (Map.Entry<String, Job> e : changes.jobs().entrySet()) {
+                byte[] key = bytes(e.getKey());
+                if (e.getValue() == null) {
+                    batch.delete(jobs, key);
+                } else {
+                    batch.put(jobs, key, RecordCodec.encodeJob(e.getValue()));
+                }
+            }
+            for (Map.Entry<String, Session> e : changes.sessions().entrySet()) {
+                byte[] key = bytes(e.getKey());
+                if (e.getValue() == null) {
+                    batch.delete(sessions, key);
+                } else {
+                    batch.put(sessions, key, RecordCodec.encodeSession(e.getValue()));
+                }
+            }
+            for (Map.Entry<ChangeSet.UniqueKey, UniqueHold> e : changes.holds().entrySet()) {
+                byte[] key = uniqueKey(e.getKey().queue(), e.getKey().key());
+                if (e.getValue() == null) {
+                    batch.delete(unique, key);
+                } else {
+                    batch.put(unique, key, RecordCodec.encodeHold(e.getValue()));
+                }
+            }
+            if (changes.deliverySeq() >= 0) {
+                batch.put(meta, DELIVERY_SEQ_KEY, longBytes(changes.deliverySeq()));
+            }
+            if (changes.aliveMillis() >= 0) {
+                batch.put(meta, ALIVE_AT_KEY, longBytes(changes.aliveMillis()));
+            }
+            db.write(sync ? synced : unsynced, batch);
+        } catch (RocksDBException e) {
+            throw new StoreException("write to the store failed: " + e.getMessage(), e, isNoSpace(e));
+        }
+    }
+
+    @Override
+    public void sync() {
+        try {
+            db.flushWal(true);
+        } catch (RocksDBException e) {
+            throw new StoreException("sync of the store failed: " + e.getMessage(), e, isNoSpace(e));
+        }
+    }
+
+    @Override
+    public void close() {
+        for (ColumnFamilyHandle h : handles) {
+            h.close();
+        }
+        handles.clear();
+        db.close();
+        synced.close();
+        unsynced.close();
+        dbOptions.close();
+        cfOptions.close();
+    }
+
+    private static boolean isNoSpace(RocksDBException e) {
+        Status s = e.getStatus();
+        return (s != null && s.getSubCode() == Status.SubCode.NoSpace)
+                || (e.getMessage() != null && e.getMessage().contains("No space left"));
+    }
+
+    private static byte[] uniqueKey(String queue, String key) {
+        byte[] q = bytes(queue);
+        byte[] k = bytes(key);
+        return ByteBuffer.allocate(q.length + 1 + k.length).put(q).put((byte) 0).put(k).array();
+    }
+
+    private static byte[] longBytes(long v) {
+        return ByteBuffer.allocate(8).putLong(v).array();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}
