@@ -1,0 +1,134 @@
+package io.hoist.broker;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.hoist.broker.config.BrokerConfig;
+import io.hoist.broker.engine.EngineConfig;
+import io.hoist.broker.engine.RetryPolicy;
+import io.hoist.broker.grpc.GrpcApi;
+import io.hoist.broker.http.HttpEndpoints;
+import io.hoist.broker.runtime.EngineLoop;
+import io.hoist.broker.store.Store;
+import io.hoist.broker.store.rocksdb.RocksStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The composition root: the one place that wires the store, the engine loop and the adapters
+ * together. {@link #start()} opens them in order; {@link #close()} stops taking calls, finishes
+ * the round in flight and closes the store.
+ */
+public final class BrokerServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(BrokerServer.class);
+
+    private final BrokerConfig config;
+    private final Clock clock;
+    private Store store;
+    private EngineLoop loop;
+    private Server grpc;
+    private HealthStatusManager health;
+    private HttpEndpoints http;
+    private volatile boolean closed;
+
+    public BrokerServer(BrokerConfig config, Clock clock) {
+        this.config = config;
+        this.clock = clock;
+    }
+
+    public BrokerServer start() throws IOException, InterruptedException {
+        store = RocksStore.open(config.dataDir());
+        loop = new EngineLoop(engineConfig(config), store, clock, config.fsync(), config.fsyncInterval().toMillis());
+        loop.start();
+        health = new HealthStatusManager();
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
+                .directExecutor() // handlers only validate and queue a command; they never block
+                .maxInboundMessageSize(config.maxInboundMessageBytes())
+                .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance())
+                .addService(ProtoReflectionService.newInstance());
+        for (BindableService s : GrpcApi.services(loop, config)) {
+            builder.addService(s);
+        }
+        grpc = builder.build().start();
+        http = new HttpEndpoints(config.host(), config.httpPort(), this::notReadyReason);
+        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+        log.info("hoist broker serving gRPC on {}:{} and HTTP on {}:{}, data in {}, fsync {}",
+                config.host(), grpcPort(), config.host(), httpPort(), config.dataDir().toAbsolutePath(),
+                config.fsync().name().toLowerCase());
+        return this;
+    }
+
+    static EngineConfig engineConfig(BrokerConfig c) {
+        return new EngineConfig(c.sessionTimeout().toMillis(), c.heartbeatInterval().toMillis(),
+                c.retention().toMillis(), RetryPolicy.DEFAULT, EngineConfig.DEFAULTS.defaultLeaseDurationMillis(),
+                EngineConfig.DEFAULTS.defaultTimeoutMillis(), EngineConfig.DEFAULTS.maxLeaseWaitMillis());
+    }
+
+    private String notReadyReason() {
+        if (closed) {
+            return "shutting down";
+        }
+        if (!loop.isRunning()) {
+            return "the engine is not running";
+        }
+        return loop.storeProblem();
+    }
+
+    public int grpcPort() {
+        return grpc.getPort();
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    /** Blocks until the gRPC server has terminated. */
+    public void awaitTermination() throws InterruptedException {
+        grpc.awaitTermination();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        log.info("shutting down: no new calls; finishing the calls in flight");
+        if (health != null) {
+            health.enterTerminalState();
+        }
+        if (grpc != null) {
+            grpc.shutdown();
+        }
+        if (loop != null) {
+            loop.close(); // answers parked leases, finishes queued commands and the round in flight
+        }
+        if (grpc != null) {
+            try {
+                if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {
+                    grpc.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                grpc.shutdownNow();
+            }
+        }
+        if (http != null) {
+            http.close();
+        }
+        if (store != null) {
+            store.close();
+        }
+        log.info("stopped");
+    }
+}

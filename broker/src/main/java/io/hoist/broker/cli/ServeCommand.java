@@ -1,0 +1,127 @@
+package io.hoist.broker.cli;
+
+import io.hoist.broker.BrokerServer;
+import io.hoist.broker.config.BrokerConfig;
+import io.hoist.broker.config.DurationFormat;
+import io.hoist.broker.runtime.FsyncPolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+/** {@code hoist serve}: runs the broker until SIGTERM or Ctrl-C. */
+@Command(name = "serve",
+        mixinStandardHelpOptions = true,
+        description = {"Runs the broker: gRPC for producers and workers, HTTP for health checks.",
+                "Stops cleanly on SIGTERM or Ctrl-C: no new calls, the calls in flight finish, the store closes."},
+        footer = {"", "Each flag reads its HOIST_* variable when not given (flag > variable > default).",
+                "Durations are written 500ms, 3s, 5m, 1h."})
+public final class ServeCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:HOIST_DATA_DIR:-./hoist-data}",
+            description = "Where the store lives (created if missing). Env HOIST_DATA_DIR. Default: ${DEFAULT-VALUE}")
+    Path dataDir;
+
+    @Option(names = "--host", paramLabel = "ADDR", defaultValue = "${env:HOIST_HOST:-127.0.0.1}",
+            description = "Address to listen on; 0.0.0.0 for remote workers. Env HOIST_HOST. Default: ${DEFAULT-VALUE}")
+    String host;
+
+    @Option(names = "--grpc-port", paramLabel = "PORT", defaultValue = "${env:HOIST_GRPC_PORT:-7070}",
+            description = "gRPC port for producers, workers and the CLI. Env HOIST_GRPC_PORT. Default: ${DEFAULT-VALUE}")
+    int grpcPort;
+
+    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "${env:HOIST_HTTP_PORT:-7071}",
+            description = "HTTP port for /healthz and /readyz. Env HOIST_HTTP_PORT. Default: ${DEFAULT-VALUE}")
+    int httpPort;
+
+    @Option(names = "--fsync", paramLabel = "POLICY", defaultValue = "${env:HOIST_FSYNC:-always}",
+            converter = FsyncConverter.class,
+            description = {"When writes are forced to disk before the answer:",
+                    "  always    every answer after its write is on disk (survives a power cut)",
+                    "  interval  synced at most every --fsync-interval (survives a process crash)",
+                    "  never     left to the operating system",
+                    "Env HOIST_FSYNC. Default: ${DEFAULT-VALUE}"})
+    FsyncPolicy fsync;
+
+    @Option(names = "--fsync-interval", paramLabel = "DURATION", defaultValue = "${env:HOIST_FSYNC_INTERVAL:-50ms}",
+            converter = DurationConverter.class,
+            description = "With --fsync interval: the longest time between syncs. Env HOIST_FSYNC_INTERVAL. Default: ${DEFAULT-VALUE}")
+    Duration fsyncInterval;
+
+    @Option(names = "--session-timeout", paramLabel = "DURATION", defaultValue = "${env:HOIST_SESSION_TIMEOUT:-10s}",
+            converter = DurationConverter.class,
+            description = "A worker silent this long is gone and its jobs go to others. Env HOIST_SESSION_TIMEOUT. Default: ${DEFAULT-VALUE}")
+    Duration sessionTimeout;
+
+    @Option(names = "--heartbeat-interval", paramLabel = "DURATION", defaultValue = "${env:HOIST_HEARTBEAT_INTERVAL:-2s}",
+            converter = DurationConverter.class,
+            description = "How often workers are told to heartbeat. Env HOIST_HEARTBEAT_INTERVAL. Default: ${DEFAULT-VALUE}")
+    Duration heartbeatInterval;
+
+    @Option(names = "--max-payload-bytes", paramLabel = "BYTES", defaultValue = "${env:HOIST_MAX_PAYLOAD_BYTES:-1048576}",
+            description = "Largest payload plus headers of one job. Env HOIST_MAX_PAYLOAD_BYTES. Default: ${DEFAULT-VALUE}")
+    int maxPayloadBytes;
+
+    @Option(names = "--retention", paramLabel = "DURATION", defaultValue = "${env:HOIST_RETENTION:-5m}",
+            converter = DurationConverter.class,
+            description = "How long SUCCEEDED and CANCELED jobs stay visible (DEAD ones stay until requeued or deleted). Env HOIST_RETENTION. Default: ${DEFAULT-VALUE}")
+    Duration retention;
+
+    @Option(names = "--max-batch", paramLabel = "N", defaultValue = "${env:HOIST_MAX_BATCH:-1000}",
+            description = "Most jobs in one Enqueue call. Env HOIST_MAX_BATCH. Default: ${DEFAULT-VALUE}")
+    int maxBatch;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        BrokerConfig config;
+        try {
+            config = new BrokerConfig(dataDir, host, grpcPort, httpPort, fsync, fsyncInterval, sessionTimeout,
+                    heartbeatInterval, maxPayloadBytes, retention, maxBatch);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        BrokerServer server = new BrokerServer(config, Clock.systemUTC());
+        try {
+            server.start();
+        } catch (Exception e) {
+            log.error("the broker could not start: {}", e.getMessage());
+            server.close();
+            return 1;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "hoist-shutdown"));
+        server.awaitTermination();
+        return 0;
+    }
+
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                return DurationFormat.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class FsyncConverter implements CommandLine.ITypeConverter<FsyncPolicy> {
+        @Override
+        public FsyncPolicy convert(String value) {
+            try {
+                return FsyncPolicy.valueOf(value.trim().toUpperCase());
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not an fsync policy: use always, interval or never");
+            }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+package io.hoist.broker.grpc;
+
+import com.google.protobuf.Duration;
+import com.google.protobuf.Timestamp;
+import io.hoist.broker.engine.Command;
+import io.hoist.broker.engine.JobSpec;
+import io.hoist.broker.engine.RetryPolicy;
+import io.hoist.proto.v1.AckRequest;
+import io.hoist.proto.v1.CancelJobRequest;
+import io.hoist.proto.v1.DeregisterRequest;
+import io.hoist.proto.v1.EnqueueRequest;
+import io.hoist.proto.v1.GetJobRequest;
+import io.hoist.proto.v1.HeartbeatRequest;
+import io.hoist.proto.v1.JobAck;
+import io.hoist.proto.v1.LeaseRequest;
+import io.hoist.proto.v1.NackRequest;
+import io.hoist.proto.v1.RegisterRequest;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * Checks every request field against API.md's rules and turns valid requests into engine
+ * commands. A broken rule throws {@link InvalidFieldException} with the field's path, e.g.
+ * {@code jobs[1].priority: must be 0-9, got 10}.
+ */
+final class RequestValidator {
+    static final int MAX_NAME_CHARS = 128;
+    static final int MAX_LEASE_JOBS = 1_000;
+    static final int MAX_ACKS = 1_000;
+    static final int MAX_UNIQUE_KEY_CHARS = 1_024;
+    static final int MAX_ERROR_CHARS = 4_096;
+    static final int MAX_ACTIVE_IDS = 10_000;
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+    private static final Pattern TYPE = Pattern.compile("[A-Za-z0-9._:/-]{1,128}");
+    /** google.protobuf.Timestamp's range: 0001-01-01 to 9999-12-31. */
+    private static final long MIN_SECONDS = -62_135_596_800L;
+    private static final long MAX_SECONDS = 253_402_300_799L;
+    /** google.protobuf.Duration's range: about 10,000 years. */
+    private static final long MAX_DURATION_SECONDS = 315_576_000_000L;
+
+    private final int maxBatch;
+    private final int maxPayloadBytes;
+    private final Supplier<String> newId;
+
+    /** @param newId makes the id of a job whose spec brings none (ULIDs) */
+    RequestValidator(int maxBatch, int maxPayloadBytes, Supplier<String> newId) {
+        this.maxBatch = maxBatch;
+        this.maxPayloadBytes = maxPayloadBytes;
+        this.newId = newId;
+    }
+
+    Command.Enqueue enqueue(EnqueueRequest req) {
+        int n = req.getJobsCount();
+        if (n == 0 || n > maxBatch) {
+            throw new InvalidFieldException("jobs", "must hold 1 to " + maxBatch + " specs, got " + n);
+        }
+        List<JobSpec> specs = new ArrayList<>(n);
+        List<String> ids = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            JobSpec spec = spec(req.getJobs(i), "jobs[" + i + "]");
+            specs.add(spec);
+            ids.add(spec.hasJobId() ? spec.jobId() : newId.get());
+        }
+        return new Command.Enqueue(specs, ids);
+    }
+
+    private JobSpec spec(io.hoist.proto.v1.JobSpec s, String path) {
+        name(s.getQueue(), path + ".queue");
+        if (!TYPE.matcher(s.getType()).matches()) {
+            throw new InvalidFieldException(path + ".type",
+                    "must be 1-128 chars of [A-Za-z0-9._-:/], got " + quote(s.getType()));
+        }
+        long size = s.getPayload().size();
+        for (Map.Entry<String, String> h : s.getHeadersMap().entrySet()) {
+            size += h.getKey().length() + h.getValue().length();
+        }
+        if (size > maxPayloadBytes) {
+            throw new InvalidFieldException(path + ".payload",
+                    "payload plus headers is " + size + " bytes, more than the limit of " + maxPayloadBytes);
+        }
+        if (s.getPriority() < 0 || s.getPriority() > JobSpec.MAX_PRIORITY) {
+            throw new InvalidFieldException(path + ".priority", "must be 0-9, got " + s.getPriority());
+        }
+        if (s.hasRunAt() && s.hasDelay()) {
+            throw new InvalidFieldException(path + ".delay", "set run_at or delay, not both");
+        }
+        Long runAt = s.hasRunAt() ? timestampMillis(s.getRunAt(), path + ".run_at") : null;
+        Long delay = s.hasDelay() ? durationMillis(s.getDelay(), path + ".delay") : null;
+        RetryPolicy.Override retry = s.hasRetry() ? retry(s.getRetry(), path + ".retry") : RetryPolicy.Override.NONE;
+        Long leaseDuration = s.hasLeaseDuration() ? positive(s.getLeaseDuration(), path + ".lease_duration") : null;
+        Long timeout = s.hasTimeout() ? positive(s.getTimeout(), path + ".timeout") : null;
+        if (s.getUniqueKey().length() > MAX_UNIQUE_KEY_CHARS) {
+            throw new InvalidFieldException(path + ".unique_key",
+                    "must be at most " + MAX_UNIQUE_KEY_CHARS + " chars, got " + s.getUniqueKey().length());
+        }
+        long uniqueFor = s.hasUniqueFor() ? durationMillis(s.getUniqueFor(), path + ".unique_for") : 0;
+        if (!s.getJobId().isEmpty() && !NAME.matcher(s.getJobId()).matches()) {
+            throw new InvalidFieldException(path + ".job_id",
+                    "must be 1-128 chars of [A-Za-z0-9._-], got " + quote(s.getJobId()));
+        }
+        return new JobSpec(s.getQueue(), s.getType(), s.getPayload().toByteArray(), Map.copyOf(s.getHeadersMap()),
+                s.getPriority(), runAt, delay, retry, leaseDuration, timeout, s.getUniqueKey(), uniqueFor, s.getJobId());
+    }
+
+    private static RetryPolicy.Override retry(io.hoist.proto.v1.RetryPolicy r, String path) {
+        if (r.hasMaxAttempts() && r.getMaxAttempts() < 1) {
+            throw new InvalidFieldException(path + ".max_attempts", "must be at least 1, got " + r.getMaxAttempts());
+        }
+        if (r.hasMultiplier() && !(r.getMultiplier() >= 1.0 && r.getMultiplier() <= 1_000.0)) {
+            throw new InvalidFieldException(path + ".multiplier", "must be 1.0-1000.0, got " + r.getMultiplier());
+        }
+        if (r.hasJitter() && !(r.getJitter() >= 0.0 && r.getJitter() <= 1.0)) {
+            throw new InvalidFieldException(path + ".jitter", "must be 0.0-1.0, got " + r.getJitter());
+        }
+        return new RetryPolicy.Override(
+                r.hasMaxAttempts() ? r.getMaxAttempts() : null,
+                r.hasInitialBackoff() ? durationMillis(r.getInitialBackoff(), path + ".initial_backoff") : null,
+                r.hasMaxBackoff() ? durationMillis(r.getMaxBackoff(), path + ".max_backoff") : null,
+                r.hasMultiplier() ? r.getMultiplier() : null,
+                r.hasJitter() ? r.getJitter() : null);
+    }
+
+    Command.GetJob getJob(GetJobRequest req) {
+        return new Command.GetJob(jobId(req.getJobId(), "job_id"));
+    }
+
+    Command.CancelJob cancelJob(CancelJobRequest req) {
+        return new Command.CancelJob(jobId(req.getJobId(), "job_id"));
+    }
+
+    Command.Register register(RegisterRequest req) {
+        if (req.getName().length() > MAX_NAME_CHARS) {
+            throw new InvalidFieldException("name", "must be at most " + MAX_NAME_CHARS + " chars, got " + req.getName().length());
+        }
+        queues(req.getQueuesList(), "queues");
+        if (req.getConcurrency() < 0) {
+            throw new InvalidFieldException("concurrency", "must be 0 (no limit) or more, got " + req.getConcurrency());
+        }
+        return new Command.Register(newId.get(), req.getName(), req.getQueuesList(), req.getConcurrency(),
+                Map.copyOf(req.getLabelsMap()));
+    }
+
+    Command.Heartbeat heartbeat(HeartbeatRequest req) {
+        workerId(req.getWorkerId());
+        if (req.getActiveJobIdsCount() > MAX_ACTIVE_IDS) {
+            throw new InvalidFieldException("active_job_ids",
+                    "must list at most " + MAX_ACTIVE_IDS + " ids, got " + req.getActiveJobIdsCount());
+        }
+        return new Command.Heartbeat(req.getWorkerId(), List.copyOf(req.getActiveJobIdsList()));
+    }
+
+    Command.Lease lease(LeaseRequest req, Object ticket) {
+        workerId(req.getWorkerId());
+        queues(req.getQueuesList(), "queues");
+        if (req.getMaxJobs() < 0 || req.getMaxJobs() > MAX_LEASE_JOBS) {
+            throw new InvalidFieldException("max_jobs", "must be 0-" + MAX_LEASE_JOBS + ", got " + req.getMaxJobs());
+        }
+        long wait = req.hasWait() ? durationMillis(req.getWait(), "wait") : 0;
+        return new Command.Lease(req.getWorkerId(), List.copyOf(req.getQueuesList()), req.getMaxJobs(), wait, ticket);
+    }
+
+    Command.Ack ack(AckRequest req) {
+        if (req.getAcksCount() == 0 || req.getAcksCount() > MAX_ACKS) {
+            throw new InvalidFieldException("acks", "must hold 1 to " + MAX_ACKS + " acks, got " + req.getAcksCount());
+        }
+        List<Command.AckItem> items = new ArrayList<>(req.getAcksCount());
+        for (int i = 0; i < req.getAcksCount(); i++) {
+            JobAck a = req.getAcks(i);
+            jobId(a.getJobId(), "acks[" + i + "].job_id");
+            token(a.getLeaseToken(), "acks[" + i + "].lease_token");
+            items.add(new Command.AckItem(a.getJobId(), a.getLeaseToken()));
+        }
+        return new Command.Ack(req.getWorkerId(), items);
+    }
+
+    Command.Nack nack(NackRequest req) {
+        jobId(req.getJobId(), "job_id");
+        token(req.getLeaseToken(), "lease_token");
+        Long retryAfter = req.hasRetryAfter() ? durationMillis(req.getRetryAfter(), "retry_after") : null;
+        String error = req.getError().length() > MAX_ERROR_CHARS
+                ? req.getError().substring(0, MAX_ERROR_CHARS) + "…" : req.getError();
+        return new Command.Nack(req.getWorkerId(), req.getJobId(), req.getLeaseToken(), error,
+                req.getNonRetryable(), retryAfter);
+    }
+
+    Command.Deregister deregister(DeregisterRequest req) {
+        workerId(req.getWorkerId());
+        return new Command.Deregister(req.getWorkerId());
+    }
+
+    // ------------------------------------------------------------------ field rules
+
+    private static void name(String queue, String path) {
+        if (!NAME.matcher(queue).matches()) {
+            throw new InvalidFieldException(path, "must be 1-128 chars of [A-Za-z0-9._-], got " + quote(queue));
+        }
+    }
+
+    private static void queues(List<String> queues, String path) {
+        for (int i = 0; i < queues.size(); i++) {
+            name(queues.get(i), path + "[" + i + "]");
+        }
+    }
+
+    private static String jobId(String id, String path) {
+        if (id.isEmpty() || id.length() > MAX_NAME_CHARS) {
+            throw new InvalidFieldException(path, "must be 1-128 chars, got " + id.length());
+        }
+        return id;
+    }
+
+    private static void workerId(String id) {
+        if (id.isEmpty() || id.length() > MAX_NAME_CHARS) {
+            throw new InvalidFieldException("worker_id", "must be the id from Register (1-128 chars), got " + id.length() + " chars");
+        }
+    }
+
+    private static void token(String token, String path) {
+        if (token.isEmpty() || token.length() > MAX_NAME_CHARS) {
+            throw new InvalidFieldException(path, "must be the lease token from Lease, got " + token.length() + " chars");
+        }
+    }
+
+    private static long positive(Duration d, String path) {
+        long millis = durationMillis(d, path);
+        if (millis <= 0) {
+            throw new InvalidFieldException(path, "must be longer than 0");
+        }
+        return millis;
+    }
+
+    static long durationMillis(Duration d, String path) {
+        boolean valid = Math.abs(d.getSeconds()) <= MAX_DURATION_SECONDS && Math.abs(d.getNanos()) < 1_000_000_000
+                && !(d.getSeconds() > 0 && d.getNanos() < 0) && !(d.getSeconds() < 0 && d.getNanos() > 0);
+        if (!valid) {
+            throw new InvalidFieldException(path, "is not a valid duration (seconds " + d.getSeconds() + ", nanos " + d.getNanos() + ")");
+        }
+        if (d.getSeconds() < 0 || d.getNanos() < 0) {
+            throw new InvalidFieldException(path, "must not be negative");
+        }
+        return d.getSeconds() * 1000 + d.getNanos() / 1_000_000;
+    }
+
+    private static long timestampMillis(Timestamp t, String path) {
+        if (t.getSeconds() < MIN_SECONDS || t.getSeconds() > MAX_SECONDS || t.getNanos() < 0 || t.getNanos() > 999_999_999) {
+            throw new InvalidFieldException(path, "is not a valid timestamp (seconds " + t.getSeconds() + ", nanos " + t.getNanos() + ")");
+        }
+        return t.getSeconds() * 1000 + t.getNanos() / 1_000_000;
+    }
+
+    private static String quote(String s) {
+        String shown = s.length() > 40 ? s.substring(0, 40) + "…" : s;
+        return "\"" + shown + "\"";
+    }
+}

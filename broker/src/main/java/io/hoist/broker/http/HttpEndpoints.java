@@ -1,0 +1,104 @@
+package io.hoist.broker.http;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
+
+/**
+ * The broker's HTTP side: {@code GET /healthz} (the process is alive) and {@code GET /readyz}
+ * (the store is open and taking writes; otherwise 503 and why).
+ */
+public final class HttpEndpoints implements AutoCloseable {
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final Channel channel;
+
+    /** @param notReadyReason null when ready, otherwise what is wrong */
+    public HttpEndpoints(String host, int port, Supplier<String> notReadyReason) throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 << 10),
+                                new Handler(notReadyReason));
+                    }
+                });
+        this.channel = b.bind(host, port).sync().channel();
+    }
+
+    public int port() {
+        return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+        channel.close().syncUninterruptibly();
+        group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        private final Supplier<String> notReadyReason;
+
+        Handler(Supplier<String> notReadyReason) {
+            this.notReadyReason = notReadyReason;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            String path = new QueryStringDecoder(req.uri()).path();
+            FullHttpResponse resp;
+            if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
+                resp = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET\n");
+            } else if (path.equals("/healthz")) {
+                resp = text(HttpResponseStatus.OK, "ok\n");
+            } else if (path.equals("/readyz")) {
+                String problem = notReadyReason.get();
+                resp = problem == null ? text(HttpResponseStatus.OK, "ready\n")
+                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready: " + problem + "\n");
+            } else {
+                resp = text(HttpResponseStatus.NOT_FOUND, "not found; try /healthz or /readyz\n");
+            }
+            boolean keepAlive = HttpUtil.isKeepAlive(req);
+            if (keepAlive) {
+                resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+                ctx.writeAndFlush(resp);
+            } else {
+                ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        private static FullHttpResponse text(HttpResponseStatus status, String body) {
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                    Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+            HttpUtil.setContentLength(r, r.content().readableBytes());
+            return r;
+        }
+    }
+}

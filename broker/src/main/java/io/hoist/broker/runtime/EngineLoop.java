@@ -1,0 +1,239 @@
+package io.hoist.broker.runtime;
+
+import io.hoist.broker.engine.Command;
+import io.hoist.broker.engine.Engine;
+import io.hoist.broker.engine.EngineConfig;
+import io.hoist.broker.engine.Outcome;
+import io.hoist.broker.store.Store;
+import io.hoist.broker.store.StoreException;
+import io.hoist.broker.store.StoredState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the engine on one thread with group commit. Each round drains the commands waiting in the
+ * inbox, applies them in order (and a Tick when one is due), writes everything they changed in
+ * one batch, syncs it per the fsync policy, and only then answers the callers: an answer is never
+ * sent for a change that is not yet durable.
+ *
+ * <p>If a write fails, the round's callers get the error and the engine is rebuilt from the
+ * store, which is the truth: memory never runs ahead of the disk.
+ */
+public final class EngineLoop implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EngineLoop.class);
+    private static final int MAX_ROUND = 4096;
+    private static final long IDLE_WAIT_MILLIS = 1_000;
+
+    private record Submission(Command command, CompletableFuture<Outcome> caller) {
+    }
+
+    private final EngineConfig config;
+    private final Store store;
+    private final Clock clock;
+    private final FsyncPolicy fsync;
+    private final long fsyncIntervalMillis;
+    private final LinkedBlockingQueue<Submission> inbox = new LinkedBlockingQueue<>();
+    private final RoundEffects effects = new RoundEffects();
+    /** Callers of long-poll leases that the engine has parked. */
+    private final Set<CompletableFuture<Outcome>> parked = new HashSet<>();
+    private final Thread thread;
+    private Engine engine;
+    private volatile boolean running = true;
+    private volatile boolean accepting = true;
+    private volatile String storeProblem;
+    private long lastSyncMillis;
+    private boolean unsynced;
+
+    public EngineLoop(EngineConfig config, Store store, Clock clock, FsyncPolicy fsync, long fsyncIntervalMillis) {
+        this.config = config;
+        this.store = store;
+        this.clock = clock;
+        this.fsync = fsync;
+        this.fsyncIntervalMillis = fsyncIntervalMillis;
+        this.engine = recover();
+        this.thread = new Thread(this::run, "hoist-engine");
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Queues a command; the future completes once its effects are durable (or it failed). */
+    public CompletableFuture<Outcome> submit(Command command) {
+        return submit(command, new CompletableFuture<>());
+    }
+
+    /**
+     * Queues a command that answers through {@code caller}; a {@link Command.Lease} must carry the
+     * same future as its ticket, so that a parked lease is answered through it later.
+     */
+    public CompletableFuture<Outcome> submit(Command command, CompletableFuture<Outcome> caller) {
+        if (!accepting) {
+            caller.complete(new Outcome.Rejected(Outcome.Reason.SHUTTING_DOWN, "the broker is shutting down"));
+            return caller;
+        }
+        inbox.add(new Submission(command, caller));
+        if (!thread.isAlive() && !running) {
+            failAll(drainInbox(), "the broker is shutting down"); // raced with close()
+        }
+        return caller;
+    }
+
+    /** Null while the store takes writes; otherwise what went wrong with the last write. */
+    public String storeProblem() {
+        return storeProblem;
+    }
+
+    public boolean isRunning() {
+        return running && thread.isAlive();
+    }
+
+    private Engine recover() {
+        long started = System.nanoTime();
+        long now = clock.millis();
+        StoredState state = store.load();
+        Engine e = new Engine(config, effects);
+        e.restore(state.jobs(), state.sessions(), state.holds(), state.deliverySeq(), now, state.lastAliveMillis());
+        effects.changes.setAliveMillis(now);
+        try {
+            store.commit(effects.changes, true); // leases moved on by the downtime
+        } catch (StoreException ex) {
+            log.warn("could not write the recovered leases back (they stay adjusted in memory): {}", ex.getMessage());
+        }
+        effects.clear();
+        log.info("recovered jobs={} sessions={} unique_keys={} in {} ms", state.jobs().size(),
+                state.sessions().size(), state.holds().size(), (System.nanoTime() - started) / 1_000_000);
+        return e;
+    }
+
+    private void run() {
+        List<Submission> round = new ArrayList<>();
+        try {
+            while (running || !inbox.isEmpty()) {
+                Submission first = inbox.poll(waitMillis(), TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    round.add(first);
+                    inbox.drainTo(round, MAX_ROUND - 1);
+                }
+                runRound(round);
+                round.clear();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            log.error("the engine loop stopped on an unexpected error", e);
+            throw e;
+        } finally {
+            running = false;
+            failAll(round, "the engine stopped");
+            failAll(drainInbox(), "the engine stopped");
+            for (CompletableFuture<Outcome> f : parked) {
+                f.complete(new Outcome.Rejected(Outcome.Reason.SHUTTING_DOWN, "the broker is shutting down"));
+            }
+        }
+    }
+
+    private long waitMillis() {
+        long now = clock.millis();
+        long until = Math.min(engine.nextDeadline(), now + IDLE_WAIT_MILLIS);
+        if (unsynced) {
+            until = Math.min(until, lastSyncMillis + fsyncIntervalMillis);
+        }
+        return Math.max(0, until - now);
+    }
+
+    private void runRound(List<Submission> round) {
+        long now = clock.millis();
+        List<RoundEffects.Answer> answers = new ArrayList<>(round.size());
+        for (Submission s : round) {
+            Outcome outcome = engine.apply(s.command(), now);
+            if (outcome instanceof Outcome.Parked) {
+                parked.add(s.caller());
+            } else {
+                answers.add(new RoundEffects.Answer(s.caller(), outcome));
+            }
+        }
+        if (engine.nextDeadline() <= now) {
+            engine.apply(new Command.Tick(), now);
+        }
+        answers.addAll(effects.answers);
+        try {
+            if (!effects.changes.isEmpty()) {
+                effects.changes.setAliveMillis(now);
+                store.commit(effects.changes, fsync == FsyncPolicy.ALWAYS);
+                unsynced = fsync == FsyncPolicy.INTERVAL;
+            }
+            if (unsynced && now - lastSyncMillis >= fsyncIntervalMillis) {
+                store.sync();
+                unsynced = false;
+                lastSyncMillis = now;
+            }
+            storeProblem = null;
+        } catch (StoreException e) {
+            storeProblem = e.getMessage();
+            log.error("store write failed, {} callers answered with the error; rebuilding memory from the store",
+                    answers.size(), e);
+            effects.clear();
+            for (RoundEffects.Answer a : answers) {
+                parked.remove(a.caller());
+                a.caller().completeExceptionally(e);
+            }
+            for (CompletableFuture<Outcome> f : parked) {
+                f.completeExceptionally(e);
+            }
+            parked.clear();
+            engine = recover();
+            return;
+        }
+        effects.clear();
+        // durable now: answer
+        for (RoundEffects.Answer a : answers) {
+            parked.remove(a.caller());
+            a.caller().complete(a.outcome());
+        }
+    }
+
+    private List<Submission> drainInbox() {
+        List<Submission> rest = new ArrayList<>();
+        inbox.drainTo(rest);
+        return rest;
+    }
+
+    private static void failAll(List<Submission> subs, String why) {
+        for (Submission s : subs) {
+            s.caller().complete(new Outcome.Rejected(Outcome.Reason.SHUTTING_DOWN, why));
+        }
+    }
+
+    /**
+     * Stops taking commands, answers parked leases, finishes the commands already queued and the
+     * round in flight, then returns. The store stays open: its owner closes it.
+     */
+    @Override
+    public void close() {
+        if (!thread.isAlive()) {
+            running = false;
+            return;
+        }
+        inbox.add(new Submission(new Command.Shutdown(), new CompletableFuture<>()));
+        accepting = false;
+        running = false;
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (unsynced) {
+            store.sync();
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package io.hoist.broker.runtime;
+
+import io.hoist.broker.engine.Effects;
+import io.hoist.broker.engine.Job;
+import io.hoist.broker.engine.Outcome;
+import io.hoist.broker.engine.Session;
+import io.hoist.broker.engine.UniqueHold;
+import io.hoist.broker.store.ChangeSet;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** Collects what one round of commands did: the writes to commit and the answers to send after. */
+final class RoundEffects implements Effects {
+    record Answer(CompletableFuture<Outcome> caller, Outcome outcome) {
+    }
+
+    final ChangeSet changes = new ChangeSet();
+    final List<Answer> answers = new ArrayList<>();
+
+    @Override
+    public void jobChanged(Job job) {
+        changes.putJob(job);
+    }
+
+    @Override
+    public void jobDeleted(String jobId) {
+        changes.deleteJob(jobId);
+    }
+
+    @Override
+    public void sessionStored(Session session) {
+        changes.putSession(session);
+    }
+
+    @Override
+    public void sessionDeleted(String workerId) {
+        changes.deleteSession(workerId);
+    }
+
+    @Override
+    public void uniqueStored(UniqueHold hold) {
+        changes.putHold(hold);
+    }
+
+    @Override
+    public void uniqueDeleted(String queue, String key) {
+        changes.deleteHold(queue, key);
+    }
+
+    @Override
+    public void deliverySeqStored(long deliverySeq) {
+        changes.setDeliverySeq(deliverySeq);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void answer(Object ticket, Outcome outcome) {
+        answers.add(new Answer((CompletableFuture<Outcome>) ticket, outcome));
+    }
+
+    void clear() {
+        changes.clear();
+        answers.clear();
+    }
+}
