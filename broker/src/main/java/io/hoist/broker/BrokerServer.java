@@ -13,6 +13,9 @@ import io.hoist.broker.engine.RetryPolicy;
 import io.hoist.broker.grpc.GrpcApi;
 import io.hoist.broker.http.HttpEndpoints;
 import io.hoist.broker.runtime.EngineLoop;
+import io.hoist.broker.engine.Command;
+import io.hoist.broker.engine.Outcome;
+import io.hoist.broker.metrics.BrokerMetrics;
 import io.hoist.broker.store.Store;
 import io.hoist.broker.store.rocksdb.RocksStore;
 import org.slf4j.Logger;
@@ -21,7 +24,9 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The composition root: the one place that wires the store, the engine loop and the adapters
@@ -38,6 +43,7 @@ public final class BrokerServer implements AutoCloseable {
     private Server grpc;
     private HealthStatusManager health;
     private HttpEndpoints http;
+    private BrokerMetrics metrics;
     private volatile boolean closed;
 
     public BrokerServer(BrokerConfig config, Clock clock) {
@@ -47,12 +53,15 @@ public final class BrokerServer implements AutoCloseable {
 
     public BrokerServer start() throws IOException, InterruptedException {
         store = RocksStore.open(config.dataDir());
-        loop = new EngineLoop(engineConfig(config), store, clock, config.fsync(), config.fsyncInterval().toMillis());
+        metrics = new BrokerMetrics(store::sizeBytes);
+        loop = new EngineLoop(engineConfig(config), store, clock, config.fsync(), config.fsyncInterval().toMillis(),
+                metrics);
         loop.start();
         health = new HealthStatusManager();
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
                 .directExecutor() // handlers only validate and queue a command; they never block
                 .maxInboundMessageSize(config.maxInboundMessageBytes())
+                .intercept(metrics.grpcInterceptor())
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .addService(ProtoReflectionService.newInstance());
@@ -60,7 +69,7 @@ public final class BrokerServer implements AutoCloseable {
             builder.addService(s);
         }
         grpc = builder.build().start();
-        http = new HttpEndpoints(config.host(), config.httpPort(), this::notReadyReason);
+        http = new HttpEndpoints(config.host(), config.httpPort(), this::notReadyReason, this::scrape);
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         log.info("hoist broker serving gRPC on {}:{} and HTTP on {}:{}, data in {}, fsync {}",
                 config.host(), grpcPort(), config.host(), httpPort(), config.dataDir().toAbsolutePath(),
@@ -72,6 +81,22 @@ public final class BrokerServer implements AutoCloseable {
         return new EngineConfig(c.sessionTimeout().toMillis(), c.heartbeatInterval().toMillis(),
                 c.retention().toMillis(), RetryPolicy.DEFAULT, EngineConfig.DEFAULTS.defaultLeaseDurationMillis(),
                 EngineConfig.DEFAULTS.defaultTimeoutMillis(), EngineConfig.DEFAULTS.maxLeaseWaitMillis());
+    }
+
+    /** Metrics text, with the queue and worker gauges read from the engine just before. */
+    private String scrape() {
+        try {
+            Outcome queues = loop.submit(new Command.ListQueues()).get(2, TimeUnit.SECONDS);
+            Outcome workers = loop.submit(new Command.ListWorkers()).get(2, TimeUnit.SECONDS);
+            if (queues instanceof Outcome.Queues q && workers instanceof Outcome.Workers w) {
+                metrics.update(q.queues(), w.workers().size());
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("metrics: could not read queue counts from the engine: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return metrics.scrape();
     }
 
     private String notReadyReason() {
@@ -128,6 +153,9 @@ public final class BrokerServer implements AutoCloseable {
         }
         if (store != null) {
             store.close();
+        }
+        if (metrics != null) {
+            metrics.close();
         }
         log.info("stopped");
     }

@@ -53,6 +53,40 @@ public sealed interface Command {
     record Deregister(String workerId) implements Command {
     }
 
+    // ------------------------------------------------------------------ operators
+
+    record ListQueues() implements Command {
+    }
+
+    /**
+     * @param paths the config paths to replace (a named but unset field is cleared); empty means
+     *              every field set in {@code patch}
+     */
+    record UpdateQueue(String name, QueueConfig patch, List<String> paths) implements Command {
+    }
+
+    /** Deletes the queue's SCHEDULED and READY jobs. */
+    record PurgeQueue(String name) implements Command {
+    }
+
+    /**
+     * @param state     null = every state
+     * @param pageToken empty for the first page, else the previous page's next token
+     */
+    record ListJobs(String queue, JobState state, int pageSize, String pageToken) implements Command {
+    }
+
+    /** @param jobIds empty = every DEAD job of the queue */
+    record RequeueDead(String queue, List<String> jobIds) implements Command {
+    }
+
+    /** @param jobIds empty = every DEAD job of the queue */
+    record DeleteDead(String queue, List<String> jobIds) implements Command {
+    }
+
+    record ListWorkers() implements Command {
+    }
+
     /** Time-driven work that is due: delayed jobs, lease and session expiry, retention. */
     record Tick() implements Command {
     }

@@ -20,8 +20,15 @@ public interface Effects {
 
     void uniqueDeleted(String queue, String key);
 
+    /** A queue's settings changed. */
+    void queueStored(String queue, QueueConfig config);
+
     /** The last lease token handed out, so tokens never repeat across restarts. */
     void deliverySeqStored(long deliverySeq);
+
+    /** For metrics: something happened to a job in a queue; {@code millis} as {@link JobEvent} says, else 0. */
+    default void observed(JobEvent event, String queue, long millis) {
+    }
 
     /** A parked lease (by its ticket) is answered. */
     void answer(Object ticket, Outcome outcome);

@@ -73,10 +73,11 @@ public final class Engine {
      *
      * @param lastAliveMillis the last round the broker committed before it stopped (0 if unknown)
      */
-    public void restore(Collection<Job> storedJobs, Collection<Session> storedSessions,
-                        Collection<UniqueHold> storedHolds, long storedDeliverySeq,
-                        long nowMillis, long lastAliveMillis) {
+    public void restore(Map<String, QueueConfig> storedQueues, Collection<Job> storedJobs,
+                        Collection<Session> storedSessions, Collection<UniqueHold> storedHolds,
+                        long storedDeliverySeq, long nowMillis, long lastAliveMillis) {
         deliverySeq = storedDeliverySeq;
+        storedQueues.forEach((name, config) -> queue(name).configure(config, nowMillis));
         for (Session s : storedSessions) {
             s.lastSeenMillis = nowMillis;
             sessions.put(s.workerId(), s);
@@ -144,6 +145,20 @@ public final class Engine {
             outcome = nack(c, nowMillis);
         } else if (command instanceof Command.Deregister c) {
             outcome = deregister(c, nowMillis);
+        } else if (command instanceof Command.ListQueues) {
+            outcome = new Outcome.Queues(queues.values().stream().map(Engine::info).toList());
+        } else if (command instanceof Command.UpdateQueue c) {
+            outcome = updateQueue(c, nowMillis);
+        } else if (command instanceof Command.PurgeQueue c) {
+            outcome = purge(c);
+        } else if (command instanceof Command.ListJobs c) {
+            outcome = listJobs(c);
+        } else if (command instanceof Command.RequeueDead c) {
+            outcome = requeueDead(c, nowMillis);
+        } else if (command instanceof Command.DeleteDead c) {
+            outcome = deleteDead(c);
+        } else if (command instanceof Command.ListWorkers) {
+            outcome = new Outcome.Workers(sessions.values().stream().map(Engine::info).toList());
         } else if (command instanceof Command.Tick) {
             outcome = tick(nowMillis);
         } else if (command instanceof Command.Shutdown) {
@@ -169,6 +184,11 @@ public final class Engine {
         for (Waiter w : waiters) {
             next = Math.min(next, w.deadlineMillis);
         }
+        if (!waiters.isEmpty()) {
+            for (QueueState q : queues.values()) {
+                next = Math.min(next, q.nextTokenAtMillis()); // a rate-limited queue can serve again
+            }
+        }
         return next;
     }
 
@@ -176,18 +196,16 @@ public final class Engine {
         if (shuttingDown) {
             return new Outcome.Rejected(Outcome.Reason.SHUTTING_DOWN, "the broker is shutting down");
         }
+        Outcome.Rejected full = checkDepth(c.specs(), now);
+        if (full != null) {
+            return full;
+        }
         List<Outcome.EnqueuedJob> answers = new ArrayList<>(c.specs().size());
         for (int i = 0; i < c.specs().size(); i++) {
             JobSpec spec = c.specs().get(i);
-            Job existing = spec.hasJobId() ? jobs.get(spec.jobId()) : null;
-            if (existing != null) {
-                answers.add(new Outcome.EnqueuedJob(existing.id(), true, existing.state));
-                continue;
-            }
-            UniqueHold hold = spec.hasUniqueKey() ? holds.get(holdKey(spec.queue(), spec.uniqueKey())) : null;
-            if (hold != null && hold.heldAt(now)) {
-                Job holder = jobs.get(hold.jobId());
-                answers.add(new Outcome.EnqueuedJob(hold.jobId(), true, holder != null ? holder.state : hold.state()));
+            Outcome.EnqueuedJob duplicate = duplicateOf(spec, now);
+            if (duplicate != null) {
+                answers.add(duplicate);
                 continue;
             }
             Job job = create(spec, spec.hasJobId() ? spec.jobId() : c.newIds().get(i), now);
@@ -196,10 +214,55 @@ public final class Engine {
         return new Outcome.Enqueued(answers);
     }
 
+    /** The existing job a spec repeats (by client job id, then by unique key), or null. */
+    private Outcome.EnqueuedJob duplicateOf(JobSpec spec, long now) {
+        Job existing = spec.hasJobId() ? jobs.get(spec.jobId()) : null;
+        if (existing != null) {
+            return new Outcome.EnqueuedJob(existing.id(), true, existing.state);
+        }
+        UniqueHold hold = spec.hasUniqueKey() ? holds.get(holdKey(spec.queue(), spec.uniqueKey())) : null;
+        if (hold != null && hold.heldAt(now)) {
+            Job holder = jobs.get(hold.jobId());
+            return new Outcome.EnqueuedJob(hold.jobId(), true, holder != null ? holder.state : hold.state());
+        }
+        return null;
+    }
+
+    /** A batch that would take a queue past its max_depth is refused whole (duplicates add nothing). */
+    private Outcome.Rejected checkDepth(List<JobSpec> specs, long now) {
+        Map<String, Integer> adds = null;
+        java.util.Set<String> seen = null;
+        for (JobSpec spec : specs) {
+            QueueState q = queues.get(spec.queue());
+            if (q == null || q.config().depthLimit() <= 0) {
+                continue;
+            }
+            if (seen == null) {
+                seen = new java.util.HashSet<>();
+                adds = new HashMap<>();
+            }
+            boolean repeat = (spec.hasJobId() && !seen.add("id:" + spec.jobId()))
+                    | (spec.hasUniqueKey() && !seen.add("key:" + holdKey(spec.queue(), spec.uniqueKey())));
+            if (repeat || duplicateOf(spec, now) != null) {
+                continue;
+            }
+            int n = adds.merge(spec.queue(), 1, Integer::sum);
+            if (q.depth() + n > q.config().depthLimit()) {
+                return new Outcome.Rejected(Outcome.Reason.QUEUE_FULL, "queue " + q.name() + " holds " + q.depth()
+                        + " jobs, its max_depth is " + q.config().depthLimit() + ": the batch was not stored");
+            }
+        }
+        return null;
+    }
+
     private Job create(JobSpec spec, String id, long now) {
-        RetryPolicy retry = (spec.retry() != null ? spec.retry() : RetryPolicy.Override.NONE).applyTo(config.defaultRetry());
-        long leaseDuration = spec.leaseDurationMillis() != null ? spec.leaseDurationMillis() : config.defaultLeaseDurationMillis();
-        long timeout = spec.timeoutMillis() != null ? spec.timeoutMillis() : config.defaultTimeoutMillis();
+        QueueConfig qc = queue(spec.queue()).config();
+        RetryPolicy queueRetry = (qc.retry() != null ? qc.retry() : RetryPolicy.Override.NONE).applyTo(config.defaultRetry());
+        RetryPolicy retry = (spec.retry() != null ? spec.retry() : RetryPolicy.Override.NONE).applyTo(queueRetry);
+        long leaseDuration = spec.leaseDurationMillis() != null ? spec.leaseDurationMillis()
+                : qc.leaseDurationMillis() != null ? qc.leaseDurationMillis() : config.defaultLeaseDurationMillis();
+        long timeout = spec.timeoutMillis() != null ? spec.timeoutMillis()
+                : qc.timeoutMillis() != null ? qc.timeoutMillis() : config.defaultTimeoutMillis();
         Job job = new Job(id, spec, now, retry, leaseDuration, timeout);
         long runAt = spec.runAtMillis() != null ? spec.runAtMillis()
                 : spec.delayMillis() != null ? now + spec.delayMillis() : now;
@@ -213,6 +276,7 @@ public final class Engine {
             storeHold(new UniqueHold(spec.queue(), spec.uniqueKey(), id, UniqueHold.WHILE_ACTIVE, job.state));
         }
         effects.jobChanged(job);
+        effects.observed(JobEvent.ENQUEUED, spec.queue(), 0);
         return job;
     }
 
@@ -301,14 +365,16 @@ public final class Engine {
         List<Outcome.LeasedJob> taken = new ArrayList<>(Math.min(capacity, 16));
         for (String name : wanted) {
             QueueState q = queues.get(name);
-            if (q == null) {
+            if (q == null || !q.hasReady()) {
                 continue;
             }
-            while (taken.size() < capacity) {
+            int allowed = q.leasable(capacity - taken.size(), now);
+            for (int i = 0; i < allowed; i++) {
                 Job job = q.pollReady();
                 if (job == null) {
                     break;
                 }
+                q.leased();
                 deliver(job, s, now);
                 taken.add(new Outcome.LeasedJob(job.copy(), job.leaseToken, job.leaseDeadlineMillis));
             }
@@ -320,6 +386,7 @@ public final class Engine {
     }
 
     private void deliver(Job job, Session s, long now) {
+        effects.observed(JobEvent.LEASED, job.queue(), now - job.runAtMillis);
         setState(job, JobState.LEASED);
         job.attempt++;
         job.workerId = s.workerId();
@@ -342,6 +409,7 @@ public final class Engine {
             } else if (!holdsToken(job, item.leaseToken())) {
                 outcome = Outcome.AckOutcome.LEASE_LOST;
             } else if (job.state == JobState.LEASED) {
+                effects.observed(JobEvent.ACKED, job.queue(), now - (job.attemptDeadlineMillis - job.timeoutMillis()));
                 finish(job, JobState.SUCCEEDED, now);
                 outcome = Outcome.AckOutcome.ACKED;
             } else {
@@ -364,6 +432,7 @@ public final class Engine {
                     "lease lost: job " + job.id() + " is not leased with that token (it is " + job.state + ")");
         }
         job.recordError(c.error(), now);
+        effects.observed(JobEvent.NACKED, job.queue(), 0);
         if (job.cancelRequested) {
             finish(job, JobState.CANCELED, now);
         } else if (c.nonRetryable()) {
@@ -376,6 +445,7 @@ public final class Engine {
             release(job);
             schedule(job, now + backoff);
             effects.jobChanged(job);
+            effects.observed(JobEvent.RETRIED, job.queue(), 0);
         }
         return new Outcome.Nacked(job.state, job.runAtMillis);
     }
@@ -402,6 +472,9 @@ public final class Engine {
     }
 
     private Outcome tick(long now) {
+        if (!waiters.isEmpty()) {
+            readyChanged = true; // a rate limit's bucket may have refilled for them
+        }
         Job job;
         while ((job = delayed.pollDue(now)) != null) {
             makeReady(job, now);
@@ -444,6 +517,125 @@ public final class Engine {
         return new Outcome.Done();
     }
 
+    // ------------------------------------------------------------------ operators
+
+    private Outcome updateQueue(Command.UpdateQueue c, long now) {
+        QueueState q = queue(c.name());
+        QueueConfig next = q.config().update(c.patch(), c.paths());
+        q.configure(next, now);
+        effects.queueStored(q.name(), next);
+        readyChanged = true; // resumed, or limits raised: parked leases may be served now
+        return new Outcome.Queue(info(q));
+    }
+
+    private Outcome purge(Command.PurgeQueue c) {
+        if (!queues.containsKey(c.name())) {
+            return queueNotFound(c.name());
+        }
+        List<Job> doomed = jobsOf(c.name(), j -> j.state == JobState.SCHEDULED || j.state == JobState.READY);
+        doomed.forEach(this::delete);
+        return new Outcome.Count(doomed.size());
+    }
+
+    private Outcome listJobs(Command.ListJobs c) {
+        if (!queues.containsKey(c.queue())) {
+            return queueNotFound(c.queue());
+        }
+        boolean leaseOrder = c.state() == JobState.READY;
+        PageKey after = c.pageToken().isEmpty() ? null : PageKey.parse(c.pageToken());
+        List<Job> matching = jobsOf(c.queue(), j -> (c.state() == null || j.state == c.state())
+                && (after == null || PageKey.of(j, leaseOrder).compareTo(after) > 0));
+        matching.sort(Comparator.comparing((Job j) -> PageKey.of(j, leaseOrder)));
+        List<Job> page = new ArrayList<>(Math.min(matching.size(), c.pageSize()));
+        for (Job j : matching.subList(0, Math.min(matching.size(), c.pageSize()))) {
+            page.add(j.copy());
+        }
+        String next = matching.size() > c.pageSize() ? PageKey.of(page.get(page.size() - 1), leaseOrder).token() : "";
+        return new Outcome.Jobs(page, next);
+    }
+
+    private Outcome requeueDead(Command.RequeueDead c, long now) {
+        if (!queues.containsKey(c.queue())) {
+            return queueNotFound(c.queue());
+        }
+        List<Job> dead = deadOf(c.queue(), c.jobIds());
+        for (Job job : dead) {
+            job.attempt = 0;
+            job.deadReason = DeadReason.NONE;
+            job.finishedAtMillis = 0;
+            makeReady(job, now);
+            JobSpec spec = job.spec();
+            if (spec.hasUniqueKey()) {
+                UniqueHold hold = holds.get(holdKey(spec.queue(), spec.uniqueKey()));
+                if (hold == null || hold.jobId().equals(job.id()) || !hold.heldAt(now)) {
+                    storeHold(new UniqueHold(spec.queue(), spec.uniqueKey(), job.id(), UniqueHold.WHILE_ACTIVE, job.state));
+                }
+            }
+            effects.jobChanged(job);
+        }
+        return new Outcome.Count(dead.size());
+    }
+
+    private Outcome deleteDead(Command.DeleteDead c) {
+        if (!queues.containsKey(c.queue())) {
+            return queueNotFound(c.queue());
+        }
+        List<Job> dead = deadOf(c.queue(), c.jobIds());
+        dead.forEach(this::delete);
+        return new Outcome.Count(dead.size());
+    }
+
+    /** The DEAD jobs of a queue: all of them, or those of {@code ids} that are. */
+    private List<Job> deadOf(String queue, List<String> ids) {
+        if (ids.isEmpty()) {
+            return jobsOf(queue, j -> j.state == JobState.DEAD);
+        }
+        List<Job> dead = new ArrayList<>();
+        for (String id : new java.util.LinkedHashSet<>(ids)) {
+            Job j = jobs.get(id);
+            if (j != null && j.queue().equals(queue) && j.state == JobState.DEAD) {
+                dead.add(j);
+            }
+        }
+        return dead;
+    }
+
+    private List<Job> jobsOf(String queue, java.util.function.Predicate<Job> filter) {
+        List<Job> found = new ArrayList<>();
+        for (Job j : jobs.values()) {
+            if (j.queue().equals(queue) && filter.test(j)) {
+                found.add(j);
+            }
+        }
+        return found;
+    }
+
+    /** Removes a job that is not LEASED: from memory, its indexes (their entries go stale) and the store. */
+    private void delete(Job job) {
+        queue(job.queue()).counted(job.state, null);
+        job.slot = nextSlot++;
+        jobs.remove(job.id());
+        effects.jobDeleted(job.id());
+        JobSpec spec = job.spec();
+        if (spec.hasUniqueKey()) {
+            UniqueHold hold = holds.get(holdKey(spec.queue(), spec.uniqueKey()));
+            if (hold != null && hold.jobId().equals(job.id()) && hold.untilMillis() == UniqueHold.WHILE_ACTIVE) {
+                holds.remove(holdKey(spec.queue(), spec.uniqueKey()));
+                effects.uniqueDeleted(spec.queue(), spec.uniqueKey());
+            }
+        }
+    }
+
+    private static QueueInfo info(QueueState q) {
+        return new QueueInfo(q.name(), q.count(JobState.READY), q.count(JobState.SCHEDULED),
+                q.count(JobState.LEASED), q.count(JobState.DEAD), q.config());
+    }
+
+    private static WorkerInfo info(Session s) {
+        return new WorkerInfo(s.workerId(), s.name(), s.queues(), s.concurrency(), s.inFlight(),
+                s.lastSeenMillis(), s.labels());
+    }
+
     // ------------------------------------------------------------------ transitions
 
     /** A session silent for its timeout: each of its jobs is released, the delivery charged. */
@@ -459,6 +651,7 @@ public final class Engine {
     /** A lease ended without an ack: READY again at once, or DEAD if that was the last attempt. */
     private void loseLease(Job job, DeadReason reason, String error, long now) {
         job.recordError(error, now);
+        effects.observed(JobEvent.LEASE_EXPIRED, job.queue(), 0);
         if (job.cancelRequested) {
             finish(job, JobState.CANCELED, now);
         } else if (job.attempt >= job.retry().maxAttempts()) {
@@ -467,10 +660,12 @@ public final class Engine {
             release(job);
             makeReady(job, now);
             effects.jobChanged(job);
+            effects.observed(JobEvent.RETRIED, job.queue(), 0);
         }
     }
 
     private void bury(Job job, DeadReason reason, long now) {
+        effects.observed(JobEvent.DEAD, job.queue(), 0);
         job.deadReason = reason;
         finish(job, JobState.DEAD, now);
     }
@@ -582,6 +777,10 @@ public final class Engine {
 
     private static Outcome.Rejected jobNotFound(String id) {
         return new Outcome.Rejected(Outcome.Reason.JOB_NOT_FOUND, "job " + id + " not found");
+    }
+
+    private static Outcome.Rejected queueNotFound(String name) {
+        return new Outcome.Rejected(Outcome.Reason.QUEUE_NOT_FOUND, "queue " + name + " not found");
     }
 
     private static Outcome.Rejected workerNotFound(String id) {

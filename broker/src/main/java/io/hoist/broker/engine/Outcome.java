@@ -15,6 +15,7 @@ public sealed interface Outcome {
         LEASE_LOST,
         JOB_FINISHED,
         QUEUE_FULL,
+        QUEUE_NOT_FOUND,
         SHUTTING_DOWN
     }
 
@@ -68,5 +69,22 @@ public sealed interface Outcome {
     }
 
     record Deregistered(int released) implements Outcome {
+    }
+
+    record Queues(List<QueueInfo> queues) implements Outcome {
+    }
+
+    record Queue(QueueInfo queue) implements Outcome {
+    }
+
+    /** @param jobs copies; {@code nextPageToken} empty on the last page */
+    record Jobs(List<Job> jobs, String nextPageToken) implements Outcome {
+    }
+
+    /** How many jobs an operator's command removed, requeued or deleted. */
+    record Count(long count) implements Outcome {
+    }
+
+    record Workers(List<WorkerInfo> workers) implements Outcome {
     }
 }

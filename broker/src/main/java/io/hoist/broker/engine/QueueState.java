@@ -17,6 +17,10 @@ final class QueueState {
     @SuppressWarnings("unchecked")
     private final ArrayDeque<ReadyEntry>[] ready = new ArrayDeque[JobSpec.MAX_PRIORITY + 1];
     private final Map<JobState, Long> counts = new EnumMap<>(JobState.class);
+    private QueueConfig config = QueueConfig.EMPTY;
+    /** The rate limit's bucket: it holds one second's worth and starts full. */
+    private double tokens;
+    private long refilledAtMillis;
 
     QueueState(String name) {
         this.name = name;
@@ -30,6 +34,69 @@ final class QueueState {
 
     String name() {
         return name;
+    }
+
+    QueueConfig config() {
+        return config;
+    }
+
+    void configure(QueueConfig next, long nowMillis) {
+        if (next.rate() != config.rate()) {
+            tokens = bucketSize(next.rate());
+            refilledAtMillis = nowMillis;
+        }
+        config = next;
+    }
+
+    /**
+     * How many jobs this queue may hand out now, at most {@code wanted}: none while paused, and
+     * no more than its in-flight limit and its rate limit's bucket allow.
+     */
+    int leasable(int wanted, long nowMillis) {
+        if (config.isPaused()) {
+            return 0;
+        }
+        int n = wanted;
+        if (config.inFlightLimit() > 0) {
+            n = (int) Math.min(n, Math.max(0, config.inFlightLimit() - count(JobState.LEASED)));
+        }
+        if (config.rate() > 0) {
+            refill(nowMillis);
+            n = (int) Math.min(n, Math.floor(tokens));
+        }
+        return n;
+    }
+
+    /** Takes one token for a lease handed out. */
+    void leased() {
+        if (config.rate() > 0) {
+            tokens -= 1;
+        }
+    }
+
+    /** When a token will next be there for a queue whose bucket is empty, or Long.MAX_VALUE. */
+    long nextTokenAtMillis() {
+        if (config.rate() <= 0 || tokens >= 1 || config.isPaused() || !hasReady()) {
+            return Long.MAX_VALUE;
+        }
+        return refilledAtMillis + (long) Math.ceil((1 - tokens) * 1000 / config.rate());
+    }
+
+    private void refill(long nowMillis) {
+        if (nowMillis > refilledAtMillis) {
+            tokens = Math.min(bucketSize(config.rate()), tokens + (nowMillis - refilledAtMillis) * config.rate() / 1000);
+            refilledAtMillis = nowMillis;
+        }
+    }
+
+    /** One second's worth, and at least one token, so that a rate below 1/s still leases. */
+    private static double bucketSize(double rate) {
+        return Math.max(1, rate);
+    }
+
+    /** SCHEDULED + READY + LEASED: what max_depth counts. */
+    long depth() {
+        return count(JobState.SCHEDULED) + count(JobState.READY) + count(JobState.LEASED);
     }
 
     /** Appends a job that just became READY behind the others of its priority. */

@@ -20,6 +20,7 @@ public final class GrpcApi {
         return List.of(
                 new JobGrpcService(calls, requests),
                 new WorkerGrpcService(calls, requests, config.heartbeatInterval().toMillis(),
-                        config.sessionTimeout().toMillis()));
+                        config.sessionTimeout().toMillis()),
+                new AdminGrpcService(calls, requests));
     }
 }

@@ -19,6 +19,12 @@ import io.hoist.proto.v1.HeartbeatResponse;
 import io.hoist.proto.v1.Job;
 import io.hoist.proto.v1.JobState;
 import io.hoist.proto.v1.LeaseResponse;
+import io.hoist.proto.v1.ListJobsResponse;
+import io.hoist.proto.v1.ListQueuesResponse;
+import io.hoist.proto.v1.ListWorkersResponse;
+import io.hoist.proto.v1.QueueConfig;
+import io.hoist.proto.v1.QueueInfo;
+import io.hoist.proto.v1.WorkerInfo;
 import io.hoist.proto.v1.LeasedJob;
 import io.hoist.proto.v1.NackResponse;
 
@@ -82,6 +88,60 @@ final class ProtoMapper {
         return DeregisterResponse.newBuilder().setReleased(o.released()).build();
     }
 
+    static ListQueuesResponse queues(Outcome.Queues o) {
+        ListQueuesResponse.Builder b = ListQueuesResponse.newBuilder();
+        o.queues().forEach(q -> b.addQueues(queueInfo(q)));
+        return b.build();
+    }
+
+    static QueueInfo queueInfo(Outcome.Queue o) {
+        return queueInfo(o.queue());
+    }
+
+    static QueueInfo queueInfo(io.hoist.broker.engine.QueueInfo q) {
+        return QueueInfo.newBuilder()
+                .setName(q.name())
+                .setReady(q.ready())
+                .setScheduled(q.scheduled())
+                .setLeased(q.leased())
+                .setDead(q.dead())
+                .setConfig(queueConfig(q.config()))
+                .build();
+    }
+
+    static QueueConfig queueConfig(io.hoist.broker.engine.QueueConfig c) {
+        QueueConfig.Builder b = QueueConfig.newBuilder();
+        if (c.paused() != null) b.setPaused(c.paused());
+        if (c.rateLimit() != null) b.setRateLimit(c.rateLimit());
+        if (c.maxInFlight() != null) b.setMaxInFlight(c.maxInFlight());
+        if (c.maxDepth() != null) b.setMaxDepth(c.maxDepth());
+        if (c.retry() != null) b.setRetry(retry(c.retry()));
+        if (c.leaseDurationMillis() != null) b.setLeaseDuration(duration(c.leaseDurationMillis()));
+        if (c.timeoutMillis() != null) b.setTimeout(duration(c.timeoutMillis()));
+        return b.build();
+    }
+
+    static ListJobsResponse jobs(Outcome.Jobs o) {
+        ListJobsResponse.Builder b = ListJobsResponse.newBuilder().setNextPageToken(o.nextPageToken());
+        o.jobs().forEach(j -> b.addJobs(job(j)));
+        return b.build();
+    }
+
+    static ListWorkersResponse workers(Outcome.Workers o) {
+        ListWorkersResponse.Builder b = ListWorkersResponse.newBuilder();
+        for (io.hoist.broker.engine.WorkerInfo w : o.workers()) {
+            b.addWorkers(WorkerInfo.newBuilder()
+                    .setWorkerId(w.workerId())
+                    .setName(w.name())
+                    .addAllQueues(w.queues())
+                    .setConcurrency(w.concurrency())
+                    .setInFlight(w.inFlight())
+                    .setLastHeartbeat(timestamp(w.lastHeartbeatMillis()))
+                    .putAllLabels(w.labels()));
+        }
+        return b.build();
+    }
+
     static Job job(io.hoist.broker.engine.Job job) {
         Job.Builder b = Job.newBuilder()
                 .setId(job.id())
@@ -120,15 +180,19 @@ final class ProtoMapper {
         if (s.uniqueForMillis() > 0) b.setUniqueFor(duration(s.uniqueForMillis()));
         RetryPolicy.Override o = s.retry();
         if (o != null && !o.equals(RetryPolicy.Override.NONE)) {
-            io.hoist.proto.v1.RetryPolicy.Builder r = io.hoist.proto.v1.RetryPolicy.newBuilder();
-            if (o.maxAttempts() != null) r.setMaxAttempts(o.maxAttempts());
-            if (o.initialBackoffMillis() != null) r.setInitialBackoff(duration(o.initialBackoffMillis()));
-            if (o.maxBackoffMillis() != null) r.setMaxBackoff(duration(o.maxBackoffMillis()));
-            if (o.multiplier() != null) r.setMultiplier(o.multiplier());
-            if (o.jitter() != null) r.setJitter(o.jitter());
-            b.setRetry(r);
+            b.setRetry(retry(o));
         }
         return b.build();
+    }
+
+    static io.hoist.proto.v1.RetryPolicy retry(RetryPolicy.Override o) {
+        io.hoist.proto.v1.RetryPolicy.Builder r = io.hoist.proto.v1.RetryPolicy.newBuilder();
+        if (o.maxAttempts() != null) r.setMaxAttempts(o.maxAttempts());
+        if (o.initialBackoffMillis() != null) r.setInitialBackoff(duration(o.initialBackoffMillis()));
+        if (o.maxBackoffMillis() != null) r.setMaxBackoff(duration(o.maxBackoffMillis()));
+        if (o.multiplier() != null) r.setMultiplier(o.multiplier());
+        if (o.jitter() != null) r.setJitter(o.jitter());
+        return r.build();
     }
 
     static JobState state(io.hoist.broker.engine.JobState s) {

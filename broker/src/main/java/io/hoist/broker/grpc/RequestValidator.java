@@ -5,7 +5,17 @@ import com.google.protobuf.Timestamp;
 import io.hoist.broker.engine.Command;
 import io.hoist.broker.engine.JobSpec;
 import io.hoist.broker.engine.RetryPolicy;
+import io.hoist.broker.engine.PageKey;
+import io.hoist.broker.engine.QueueConfig;
 import io.hoist.proto.v1.AckRequest;
+import io.hoist.proto.v1.DeleteDeadRequest;
+import io.hoist.proto.v1.JobState;
+import io.hoist.proto.v1.ListJobsRequest;
+import io.hoist.proto.v1.ListQueuesRequest;
+import io.hoist.proto.v1.ListWorkersRequest;
+import io.hoist.proto.v1.PurgeQueueRequest;
+import io.hoist.proto.v1.RequeueDeadRequest;
+import io.hoist.proto.v1.UpdateQueueRequest;
 import io.hoist.proto.v1.CancelJobRequest;
 import io.hoist.proto.v1.DeregisterRequest;
 import io.hoist.proto.v1.EnqueueRequest;
@@ -16,6 +26,7 @@ import io.hoist.proto.v1.LeaseRequest;
 import io.hoist.proto.v1.NackRequest;
 import io.hoist.proto.v1.RegisterRequest;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -76,7 +87,7 @@ final class RequestValidator {
         }
         long size = s.getPayload().size();
         for (Map.Entry<String, String> h : s.getHeadersMap().entrySet()) {
-            size += h.getKey().length() + h.getValue().length();
+            size += h.getKey().getBytes(StandardCharsets.UTF_8).length + h.getValue().getBytes(StandardCharsets.UTF_8).length;
         }
         if (size > maxPayloadBytes) {
             throw new InvalidFieldException(path + ".payload",
@@ -190,6 +201,91 @@ final class RequestValidator {
     Command.Deregister deregister(DeregisterRequest req) {
         workerId(req.getWorkerId());
         return new Command.Deregister(req.getWorkerId());
+    }
+
+    // ------------------------------------------------------------------ AdminService
+
+    static final int DEFAULT_PAGE_SIZE = 100;
+    static final int MAX_PAGE_SIZE = 1_000;
+
+    Command.ListQueues listQueues(ListQueuesRequest req) {
+        return new Command.ListQueues();
+    }
+
+    Command.UpdateQueue updateQueue(UpdateQueueRequest req) {
+        name(req.getName(), "name");
+        List<String> paths = new ArrayList<>(req.getUpdateMask().getPathsList());
+        for (int i = 0; i < paths.size(); i++) {
+            if (!QueueConfig.PATHS.contains(paths.get(i))) {
+                throw new InvalidFieldException("update_mask.paths[" + i + "]", "unknown path " + quote(paths.get(i))
+                        + "; known: " + String.join(", ", new java.util.TreeSet<>(QueueConfig.PATHS)));
+            }
+        }
+        return new Command.UpdateQueue(req.getName(), queueConfig(req.getConfig(), "config"), paths);
+    }
+
+    private static QueueConfig queueConfig(io.hoist.proto.v1.QueueConfig c, String path) {
+        if (c.hasRateLimit() && !(c.getRateLimit() >= 0 && c.getRateLimit() <= 1e9)) {
+            throw new InvalidFieldException(path + ".rate_limit", "must be 0 (none) or a positive number of leases per second, got " + c.getRateLimit());
+        }
+        if (c.hasMaxInFlight() && c.getMaxInFlight() < 0) {
+            throw new InvalidFieldException(path + ".max_in_flight", "must be 0 (none) or more, got " + c.getMaxInFlight());
+        }
+        if (c.hasMaxDepth() && c.getMaxDepth() < 0) {
+            throw new InvalidFieldException(path + ".max_depth", "must be 0 (none) or more, got " + c.getMaxDepth());
+        }
+        return new QueueConfig(
+                c.hasPaused() ? c.getPaused() : null,
+                c.hasRateLimit() ? c.getRateLimit() : null,
+                c.hasMaxInFlight() ? c.getMaxInFlight() : null,
+                c.hasMaxDepth() ? c.getMaxDepth() : null,
+                c.hasRetry() ? retry(c.getRetry(), path + ".retry") : null,
+                c.hasLeaseDuration() ? positive(c.getLeaseDuration(), path + ".lease_duration") : null,
+                c.hasTimeout() ? positive(c.getTimeout(), path + ".timeout") : null);
+    }
+
+    Command.PurgeQueue purgeQueue(PurgeQueueRequest req) {
+        name(req.getName(), "name");
+        return new Command.PurgeQueue(req.getName());
+    }
+
+    Command.ListJobs listJobs(ListJobsRequest req) {
+        name(req.getQueue(), "queue");
+        if (req.getPageSize() < 0) {
+            throw new InvalidFieldException("page_size", "must not be negative, got " + req.getPageSize());
+        }
+        if (!req.getPageToken().isEmpty() && !PageKey.isToken(req.getPageToken())) {
+            throw new InvalidFieldException("page_token", "is not a token from an earlier ListJobs answer");
+        }
+        if (req.getStateValue() < 0 || req.getStateValue() > JobState.JOB_STATE_CANCELED_VALUE) {
+            throw new InvalidFieldException("state", "unknown job state " + req.getStateValue());
+        }
+        int size = req.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : Math.min(req.getPageSize(), MAX_PAGE_SIZE);
+        io.hoist.broker.engine.JobState state = req.getState() == JobState.JOB_STATE_UNSPECIFIED ? null
+                : io.hoist.broker.engine.JobState.values()[req.getStateValue() - 1];
+        return new Command.ListJobs(req.getQueue(), state, size, req.getPageToken());
+    }
+
+    Command.RequeueDead requeueDead(RequeueDeadRequest req) {
+        name(req.getQueue(), "queue");
+        jobIds(req.getJobIdsList());
+        return new Command.RequeueDead(req.getQueue(), List.copyOf(req.getJobIdsList()));
+    }
+
+    Command.DeleteDead deleteDead(DeleteDeadRequest req) {
+        name(req.getQueue(), "queue");
+        jobIds(req.getJobIdsList());
+        return new Command.DeleteDead(req.getQueue(), List.copyOf(req.getJobIdsList()));
+    }
+
+    Command.ListWorkers listWorkers(ListWorkersRequest req) {
+        return new Command.ListWorkers();
+    }
+
+    private static void jobIds(List<String> ids) {
+        for (int i = 0; i < ids.size(); i++) {
+            jobId(ids.get(i), "job_ids[" + i + "]");
+        }
     }
 
     // ------------------------------------------------------------------ field rules

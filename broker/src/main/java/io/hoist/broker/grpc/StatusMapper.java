@@ -31,6 +31,7 @@ final class StatusMapper {
             case LEASE_LOST -> error(Code.FAILED_PRECONDITION, "LEASE_LOST", r.message(), Map.of());
             case JOB_FINISHED -> error(Code.FAILED_PRECONDITION, "JOB_FINISHED", r.message(), Map.of());
             case QUEUE_FULL -> error(Code.RESOURCE_EXHAUSTED, "QUEUE_FULL", r.message(), Map.of());
+            case QUEUE_NOT_FOUND -> error(Code.NOT_FOUND, "QUEUE_NOT_FOUND", r.message(), Map.of());
             case SHUTTING_DOWN -> error(Code.UNAVAILABLE, "SHUTTING_DOWN", r.message(), Map.of());
         };
     }

@@ -37,8 +37,12 @@ public final class HttpEndpoints implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Channel channel;
 
-    /** @param notReadyReason null when ready, otherwise what is wrong */
-    public HttpEndpoints(String host, int port, Supplier<String> notReadyReason) throws InterruptedException {
+    /**
+     * @param notReadyReason null when ready, otherwise what is wrong
+     * @param metrics        the Prometheus text exposition, made afresh for each scrape
+     */
+    public HttpEndpoints(String host, int port, Supplier<String> notReadyReason, Supplier<String> metrics)
+            throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -46,7 +50,7 @@ public final class HttpEndpoints implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 << 10),
-                                new Handler(notReadyReason));
+                                new Handler(notReadyReason, metrics));
                     }
                 });
         this.channel = b.bind(host, port).sync().channel();
@@ -64,9 +68,11 @@ public final class HttpEndpoints implements AutoCloseable {
 
     private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final Supplier<String> notReadyReason;
+        private final Supplier<String> metrics;
 
-        Handler(Supplier<String> notReadyReason) {
+        Handler(Supplier<String> notReadyReason, Supplier<String> metrics) {
             this.notReadyReason = notReadyReason;
+            this.metrics = metrics;
         }
 
         @Override
@@ -77,12 +83,15 @@ public final class HttpEndpoints implements AutoCloseable {
                 resp = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET\n");
             } else if (path.equals("/healthz")) {
                 resp = text(HttpResponseStatus.OK, "ok\n");
+            } else if (path.equals("/metrics")) {
+                resp = text(HttpResponseStatus.OK, metrics.get());
+                resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
             } else if (path.equals("/readyz")) {
                 String problem = notReadyReason.get();
                 resp = problem == null ? text(HttpResponseStatus.OK, "ready\n")
                         : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready: " + problem + "\n");
             } else {
-                resp = text(HttpResponseStatus.NOT_FOUND, "not found; try /healthz or /readyz\n");
+                resp = text(HttpResponseStatus.NOT_FOUND, "not found; try /healthz, /readyz or /metrics\n");
             }
             boolean keepAlive = HttpUtil.isKeepAlive(req);
             if (keepAlive) {

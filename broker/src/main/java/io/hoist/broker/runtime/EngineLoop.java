@@ -32,6 +32,7 @@ public final class EngineLoop implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EngineLoop.class);
     private static final int MAX_ROUND = 4096;
     private static final long IDLE_WAIT_MILLIS = 1_000;
+    private static final long ALIVE_EVERY_MILLIS = 1_000;
 
     private record Submission(Command command, CompletableFuture<Outcome> caller) {
     }
@@ -42,19 +43,26 @@ public final class EngineLoop implements AutoCloseable {
     private final FsyncPolicy fsync;
     private final long fsyncIntervalMillis;
     private final LinkedBlockingQueue<Submission> inbox = new LinkedBlockingQueue<>();
-    private final RoundEffects effects = new RoundEffects();
+    private final RoundEffects effects;
+    private final EngineObserver observer;
     /** Callers of long-poll leases that the engine has parked. */
     private final Set<CompletableFuture<Outcome>> parked = new HashSet<>();
     private final Thread thread;
     private Engine engine;
     private volatile boolean running = true;
     private volatile boolean accepting = true;
+    /** Set before the loop's last drain of the inbox: a later submitter drains it itself. */
+    private volatile boolean stopped;
     private volatile String storeProblem;
     private long lastSyncMillis;
+    private long aliveWrittenMillis;
     private boolean unsynced;
 
-    public EngineLoop(EngineConfig config, Store store, Clock clock, FsyncPolicy fsync, long fsyncIntervalMillis) {
+    public EngineLoop(EngineConfig config, Store store, Clock clock, FsyncPolicy fsync, long fsyncIntervalMillis,
+                      EngineObserver observer) {
         this.config = config;
+        this.observer = observer;
+        this.effects = new RoundEffects(observer);
         this.store = store;
         this.clock = clock;
         this.fsync = fsync;
@@ -82,8 +90,8 @@ public final class EngineLoop implements AutoCloseable {
             return caller;
         }
         inbox.add(new Submission(command, caller));
-        if (!thread.isAlive() && !running) {
-            failAll(drainInbox(), "the broker is shutting down"); // raced with close()
+        if (stopped) {
+            failAll(drainInbox(), "the broker is shutting down"); // raced with the loop's last drain
         }
         return caller;
     }
@@ -102,7 +110,7 @@ public final class EngineLoop implements AutoCloseable {
         long now = clock.millis();
         StoredState state = store.load();
         Engine e = new Engine(config, effects);
-        e.restore(state.jobs(), state.sessions(), state.holds(), state.deliverySeq(), now, state.lastAliveMillis());
+        e.restore(state.queues(), state.jobs(), state.sessions(), state.holds(), state.deliverySeq(), now, state.lastAliveMillis());
         effects.changes.setAliveMillis(now);
         try {
             store.commit(effects.changes, true); // leases moved on by the downtime
@@ -134,6 +142,7 @@ public final class EngineLoop implements AutoCloseable {
             throw e;
         } finally {
             running = false;
+            stopped = true;
             failAll(round, "the engine stopped");
             failAll(drainInbox(), "the engine stopped");
             for (CompletableFuture<Outcome> f : parked) {
@@ -155,6 +164,9 @@ public final class EngineLoop implements AutoCloseable {
         long now = clock.millis();
         List<RoundEffects.Answer> answers = new ArrayList<>(round.size());
         for (Submission s : round) {
+            if (s.command() instanceof Command.Shutdown) {
+                running = false; // the loop ends once the commands queued before it are done
+            }
             Outcome outcome = engine.apply(s.command(), now);
             if (outcome instanceof Outcome.Parked) {
                 parked.add(s.caller());
@@ -169,8 +181,16 @@ public final class EngineLoop implements AutoCloseable {
         try {
             if (!effects.changes.isEmpty()) {
                 effects.changes.setAliveMillis(now);
+                long started = System.nanoTime();
                 store.commit(effects.changes, fsync == FsyncPolicy.ALWAYS);
+                observer.roundCommitted(round.size(), System.nanoTime() - started);
                 unsynced = fsync == FsyncPolicy.INTERVAL;
+                aliveWrittenMillis = now;
+            } else if (now - aliveWrittenMillis >= ALIVE_EVERY_MILLIS) {
+                // a quiet broker still records that it is up, so a restart measures only the downtime
+                effects.changes.setAliveMillis(now);
+                store.commit(effects.changes, false);
+                aliveWrittenMillis = now;
             }
             if (unsynced && now - lastSyncMillis >= fsyncIntervalMillis) {
                 store.sync();
@@ -224,9 +244,9 @@ public final class EngineLoop implements AutoCloseable {
             running = false;
             return;
         }
-        inbox.add(new Submission(new Command.Shutdown(), new CompletableFuture<>()));
         accepting = false;
-        running = false;
+        // the loop applies it (parked leases are answered empty) and then stops
+        inbox.add(new Submission(new Command.Shutdown(), new CompletableFuture<>()));
         try {
             thread.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {

@@ -2,6 +2,8 @@ package io.hoist.broker.runtime;
 
 import io.hoist.broker.engine.Effects;
 import io.hoist.broker.engine.Job;
+import io.hoist.broker.engine.JobEvent;
+import io.hoist.broker.engine.QueueConfig;
 import io.hoist.broker.engine.Outcome;
 import io.hoist.broker.engine.Session;
 import io.hoist.broker.engine.UniqueHold;
@@ -17,6 +19,11 @@ final class RoundEffects implements Effects {
     }
 
     final ChangeSet changes = new ChangeSet();
+    private final EngineObserver observer;
+
+    RoundEffects(EngineObserver observer) {
+        this.observer = observer;
+    }
     final List<Answer> answers = new ArrayList<>();
 
     @Override
@@ -47,6 +54,16 @@ final class RoundEffects implements Effects {
     @Override
     public void uniqueDeleted(String queue, String key) {
         changes.deleteHold(queue, key);
+    }
+
+    @Override
+    public void queueStored(String queue, QueueConfig config) {
+        changes.putQueue(queue, config);
+    }
+
+    @Override
+    public void observed(JobEvent event, String queue, long millis) {
+        observer.jobEvent(event, queue, millis);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.hoist.broker.store;
 
 import io.hoist.broker.engine.Job;
+import io.hoist.broker.engine.QueueConfig;
 import io.hoist.broker.engine.Session;
 import io.hoist.broker.engine.UniqueHold;
 
@@ -15,6 +16,7 @@ public final class ChangeSet {
     private final Map<String, Job> jobs = new LinkedHashMap<>();
     private final Map<String, Session> sessions = new LinkedHashMap<>();
     private final Map<UniqueKey, UniqueHold> holds = new LinkedHashMap<>();
+    private final Map<String, QueueConfig> queues = new LinkedHashMap<>();
     private long deliverySeq = -1;
     private long aliveMillis = -1;
 
@@ -46,6 +48,10 @@ public final class ChangeSet {
         holds.put(new UniqueKey(queue, key), null);
     }
 
+    public void putQueue(String name, QueueConfig config) {
+        queues.put(name, config);
+    }
+
     public void setDeliverySeq(long seq) {
         deliverySeq = seq;
     }
@@ -58,19 +64,21 @@ public final class ChangeSet {
     public Map<String, Job> jobs() { return jobs; }
     public Map<String, Session> sessions() { return sessions; }
     public Map<UniqueKey, UniqueHold> holds() { return holds; }
+    public Map<String, QueueConfig> queues() { return queues; }
     /** -1 when unchanged. */
     public long deliverySeq() { return deliverySeq; }
     /** -1 when unset. */
     public long aliveMillis() { return aliveMillis; }
 
     public boolean isEmpty() {
-        return jobs.isEmpty() && sessions.isEmpty() && holds.isEmpty() && deliverySeq < 0;
+        return jobs.isEmpty() && sessions.isEmpty() && holds.isEmpty() && queues.isEmpty() && deliverySeq < 0;
     }
 
     public void clear() {
         jobs.clear();
         sessions.clear();
         holds.clear();
+        queues.clear();
         deliverySeq = -1;
         aliveMillis = -1;
     }

@@ -17,6 +17,9 @@ public interface Store extends AutoCloseable {
      */
     void commit(ChangeSet changes, boolean sync);
 
+    /** The size of the store's files on disk (an estimate; safe to call from any thread). */
+    long sizeBytes();
+
     /** Makes every write committed so far durable (for {@code --fsync interval}). */
     void sync();
 

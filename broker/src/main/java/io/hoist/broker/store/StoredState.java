@@ -1,16 +1,18 @@
 package io.hoist.broker.store;
 
 import io.hoist.broker.engine.Job;
+import io.hoist.broker.engine.QueueConfig;
 import io.hoist.broker.engine.Session;
 import io.hoist.broker.engine.UniqueHold;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * What a store holds.
  *
  * @param lastAliveMillis the time of the last committed round (0 for a new store)
  */
-public record StoredState(List<Job> jobs, List<Session> sessions, List<UniqueHold> holds,
+public record StoredState(Map<String, QueueConfig> queues, List<Job> jobs, List<Session> sessions, List<UniqueHold> holds,
                           long deliverySeq, long lastAliveMillis) {
 }

@@ -40,6 +40,7 @@ class EngineTest {
         @Override public void uniqueStored(UniqueHold hold) { }
         @Override public void uniqueDeleted(String queue, String key) { }
         @Override public void deliverySeqStored(long seq) { deliverySeq = seq; }
+        @Override public void queueStored(String queue, QueueConfig config) { }
         @Override public void answer(Object ticket, Outcome outcome) { answers.add(new Object[] {ticket, outcome}); }
     }
 
@@ -625,6 +626,77 @@ class EngineTest {
     }
 
     @Nested
+    class QueueLimits {
+        void configure(QueueConfig config) {
+            apply(new Command.UpdateQueue("q", config, List.of()), Outcome.Queue.class);
+        }
+
+        @Test
+        void rateLimit_startsWithOneSecondsWorth_thenRefillsAtItsRate() {
+            configure(new QueueConfig(null, 50.0, null, null, null, null, null));
+            for (int i = 0; i < 1_000; i++) {
+                enqueueOne(spec("q", 0));
+            }
+            register("w1", 0);
+            assertThat(lease("w1", 1_000)).hasSize(50);
+            int leased = 0;
+            for (int step = 1; step <= 500; step++) { // 5 s in steps of 10 ms
+                now = T0 + step * 10L;
+                leased += lease("w1", 1_000).size();
+            }
+            assertThat(leased).isEqualTo(250);
+        }
+
+        @Test
+        void rateBelowOnePerSecond_stillLeases() {
+            configure(new QueueConfig(null, 0.5, null, null, null, null, null));
+            enqueueOne(spec("q", 0));
+            enqueueOne(spec("q", 0));
+            register("w1", 0);
+            assertThat(lease("w1", 5)).hasSize(1);
+            now = T0 + 1_999;
+            assertThat(lease("w1", 5)).isEmpty();
+            now = T0 + 2_000;
+            assertThat(lease("w1", 5)).hasSize(1);
+        }
+
+        @Test
+        void parkedLease_isServedWhenTheBucketRefills() {
+            configure(new QueueConfig(null, 10.0, null, null, null, null, null));
+            for (int i = 0; i < 11; i++) {
+                enqueueOne(spec("q", 0));
+            }
+            register("w1", 0);
+            assertThat(lease("w1", 100)).hasSize(10);
+            Object ticket = new Object();
+            apply(new Command.Lease("w1", List.of(), 1, 5_000, ticket), Outcome.Parked.class);
+            assertThat(engine.nextDeadline()).isEqualTo(T0 + 100);
+            advanceTo(T0 + 100);
+            assertThat(((Outcome.Leased) effects.answers.get(0)[1]).jobs()).hasSize(1);
+        }
+
+        @Test
+        void maxDepth_refusesABatchThatWouldPassIt_andStoresNothing() {
+            configure(new QueueConfig(null, null, null, 2L, null, null, null));
+            enqueueOne(spec("q", 0));
+            Outcome.Rejected r = rejected(new Command.Enqueue(List.of(spec("q", 0), spec("q", 0)), List.of("x", "y")),
+                    Outcome.Reason.QUEUE_FULL);
+            assertThat(r.message()).contains("max_depth is 2");
+            assertThat(engine.jobCount()).isEqualTo(1);
+        }
+
+        @Test
+        void pausedQueue_leasesNothingUntilResumed() {
+            configure(new QueueConfig(true, null, null, null, null, null, null));
+            enqueueOne(spec("q", 0));
+            register("w1", 0);
+            assertThat(lease("w1", 5)).isEmpty();
+            configure(new QueueConfig(false, null, null, null, null, null, null));
+            assertThat(lease("w1", 5)).hasSize(1);
+        }
+    }
+
+    @Nested
     class Recovery {
         @Test
         void restoredLeases_areRenewedAndTheirTimeoutMovedOnByTheDowntime() {
@@ -638,7 +710,7 @@ class EngineTest {
             Recorded after = new Recorded();
             Engine restarted = new Engine(CONFIG, after);
             long start = T0 + 61_000;
-            restarted.restore(List.of(stored), List.of(session), List.of(), 7, start, T0 + 1_000);
+            restarted.restore(Map.of(), List.of(stored), List.of(session), List.of(), 7, start, T0 + 1_000);
             Job j = ((Outcome.JobFound) restarted.apply(new Command.GetJob(id), start)).job();
             assertThat(j.state()).isEqualTo(JobState.LEASED);
             assertThat(j.attemptDeadlineMillis()).isEqualTo(T0 + 20_000 + 60_000);

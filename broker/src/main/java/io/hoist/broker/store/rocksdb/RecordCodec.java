@@ -7,11 +7,13 @@ import io.hoist.broker.engine.Job;
 import io.hoist.broker.engine.JobError;
 import io.hoist.broker.engine.JobSpec;
 import io.hoist.broker.engine.JobState;
+import io.hoist.broker.engine.QueueConfig;
 import io.hoist.broker.engine.RetryPolicy;
 import io.hoist.broker.engine.Session;
 import io.hoist.broker.engine.UniqueHold;
 import io.hoist.broker.store.rocksdb.records.ErrorRecord;
 import io.hoist.broker.store.rocksdb.records.JobRecord;
+import io.hoist.broker.store.rocksdb.records.QueueRecord;
 import io.hoist.broker.store.rocksdb.records.SessionRecord;
 import io.hoist.broker.store.rocksdb.records.UniqueRecord;
 
@@ -120,6 +122,44 @@ final class RecordCodec {
         SessionRecord r = SessionRecord.parseFrom(bytes);
         return new Session(r.getWorkerId(), r.getName(), r.getQueuesList(), r.getConcurrency(),
                 r.getLabelsMap(), r.getRegisteredAt());
+    }
+
+    static byte[] encodeQueue(QueueConfig c) {
+        QueueRecord.Builder b = QueueRecord.newBuilder();
+        if (c.paused() != null) b.setPaused(c.paused());
+        if (c.rateLimit() != null) b.setRateLimit(c.rateLimit());
+        if (c.maxInFlight() != null) b.setMaxInFlight(c.maxInFlight());
+        if (c.maxDepth() != null) b.setMaxDepth(c.maxDepth());
+        if (c.leaseDurationMillis() != null) b.setLeaseDuration(c.leaseDurationMillis());
+        if (c.timeoutMillis() != null) b.setTimeout(c.timeoutMillis());
+        RetryPolicy.Override r = c.retry();
+        if (r != null) {
+            b.setHasRetry(true);
+            if (r.maxAttempts() != null) b.setMaxAttempts(r.maxAttempts());
+            if (r.initialBackoffMillis() != null) b.setInitialBackoff(r.initialBackoffMillis());
+            if (r.maxBackoffMillis() != null) b.setMaxBackoff(r.maxBackoffMillis());
+            if (r.multiplier() != null) b.setMultiplier(r.multiplier());
+            if (r.jitter() != null) b.setJitter(r.jitter());
+        }
+        return b.build().toByteArray();
+    }
+
+    static QueueConfig decodeQueue(byte[] bytes) throws InvalidProtocolBufferException {
+        QueueRecord r = QueueRecord.parseFrom(bytes);
+        RetryPolicy.Override retry = !r.getHasRetry() ? null : new RetryPolicy.Override(
+                r.hasMaxAttempts() ? r.getMaxAttempts() : null,
+                r.hasInitialBackoff() ? r.getInitialBackoff() : null,
+                r.hasMaxBackoff() ? r.getMaxBackoff() : null,
+                r.hasMultiplier() ? r.getMultiplier() : null,
+                r.hasJitter() ? r.getJitter() : null);
+        return new QueueConfig(
+                r.hasPaused() ? r.getPaused() : null,
+                r.hasRateLimit() ? r.getRateLimit() : null,
+                r.hasMaxInFlight() ? r.getMaxInFlight() : null,
+                r.hasMaxDepth() ? r.getMaxDepth() : null,
+                retry,
+                r.hasLeaseDuration() ? r.getLeaseDuration() : null,
+                r.hasTimeout() ? r.getTimeout() : null);
     }
 
     static byte[] encodeHold(UniqueHold h) {

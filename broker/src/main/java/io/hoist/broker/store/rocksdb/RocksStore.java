@@ -1,6 +1,7 @@
 package io.hoist.broker.store.rocksdb;
 
 import io.hoist.broker.engine.Job;
+import io.hoist.broker.engine.QueueConfig;
 import io.hoist.broker.engine.Session;
 import io.hoist.broker.engine.UniqueHold;
 import io.hoist.broker.store.ChangeSet;
@@ -23,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -32,6 +34,7 @@ import java.util.Map;
  *   jobs      job id                      → JobRecord   (every retained job, its state inside)
  *   sessions  worker id                   → SessionRecord
  *   unique    queue 0x00 unique key       → UniqueRecord
+ *   queues    queue name                  → QueueRecord (settings of queues that have any)
  *   meta      "format_version"            → int32 (1)
  *             "delivery_seq"              → int64, the last lease token handed out
  *             "alive_at"                  → int64 epoch millis of the last committed round
@@ -59,6 +62,7 @@ public final class RocksStore implements Store {
     private final ColumnFamilyHandle sessions;
     private final ColumnFamilyHandle unique;
     private final ColumnFamilyHandle meta;
+    private final ColumnFamilyHandle queues;
     private final WriteOptions synced = new WriteOptions().setSync(true);
     private final WriteOptions unsynced = new WriteOptions().setSync(false);
 
@@ -71,12 +75,14 @@ public final class RocksStore implements Store {
                 new ColumnFamilyDescriptor(bytes("jobs"), cfOptions),
                 new ColumnFamilyDescriptor(bytes("sessions"), cfOptions),
                 new ColumnFamilyDescriptor(bytes("unique"), cfOptions),
-                new ColumnFamilyDescriptor(bytes("meta"), cfOptions));
+                new ColumnFamilyDescriptor(bytes("meta"), cfOptions),
+                new ColumnFamilyDescriptor(bytes("queues"), cfOptions));
         this.db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
         this.jobs = handles.get(1);
         this.sessions = handles.get(2);
         this.unique = handles.get(3);
         this.meta = handles.get(4);
+        this.queues = handles.get(5);
     }
 
     /** Opens (creating if needed) the store in {@code dir}. */
@@ -112,6 +118,13 @@ public final class RocksStore implements Store {
     @Override
     public StoredState load() {
         try {
+            Map<String, QueueConfig> loadedQueues = new LinkedHashMap<>();
+            try (RocksIterator it = db.newIterator(queues)) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    loadedQueues.put(new String(it.key(), StandardCharsets.UTF_8), RecordCodec.decodeQueue(it.value()));
+                }
+                it.status();
+            }
             List<Job> loadedJobs = new ArrayList<>();
             try (RocksIterator it = db.newIterator(jobs)) {
                 for (it.seekToFirst(); it.isValid(); it.next()) {
@@ -133,7 +146,7 @@ public final class RocksStore implements Store {
                 }
                 it.status();
             }
-            return new StoredState(loadedJobs, loadedSessions, loadedHolds,
+            return new StoredState(loadedQueues, loadedJobs, loadedSessions, loadedHolds,
                     readLong(DELIVERY_SEQ_KEY), readLong(ALIVE_AT_KEY));
         } catch (RocksDBException e) {
             throw new StoreException("cannot read the store in " + dir + ": " + e.getMessage(), e, false);
@@ -174,6 +187,9 @@ public final class RocksStore implements Store {
                     batch.put(unique, key, RecordCodec.encodeHold(e.getValue()));
                 }
             }
+            for (Map.Entry<String, QueueConfig> e : changes.queues().entrySet()) {
+                batch.put(queues, bytes(e.getKey()), RecordCodec.encodeQueue(e.getValue()));
+            }
             if (changes.deliverySeq() >= 0) {
                 batch.put(meta, DELIVERY_SEQ_KEY, longBytes(changes.deliverySeq()));
             }
@@ -184,6 +200,20 @@ public final class RocksStore implements Store {
         } catch (RocksDBException e) {
             throw new StoreException("write to the store failed: " + e.getMessage(), e, isNoSpace(e));
         }
+    }
+
+    @Override
+    public long sizeBytes() {
+        long total = 0;
+        try {
+            for (ColumnFamilyHandle h : handles) {
+                total += db.getLongProperty(h, "rocksdb.total-sst-files-size");
+                total += db.getLongProperty(h, "rocksdb.cur-size-all-mem-tables");
+            }
+        } catch (RocksDBException e) {
+            return -1;
+        }
+        return total;
     }
 
     @Override
