@@ -1,0 +1,89 @@
+package io.hoist.broker.engine;
+
+import io.hoist.broker.store.StoredState;
+import io.hoist.broker.store.rocksdb.RocksStore;
+
+import java.nio.file.Path;
+
+/**
+ * The real engine on the real RocksDB store, run in rounds the way the runtime's engine loop runs
+ * them (one command per round here): apply the command, apply a Tick when one is due, commit the
+ * round's changes synced. {@link #restart} is a crash: the store is closed and reopened from the
+ * same directory and a fresh engine is restored from what it holds.
+ */
+final class DurableEngine implements AutoCloseable {
+    private final EngineConfig config;
+    private final Path dir;
+    private final ChangeSetEffects effects = new ChangeSetEffects();
+    private RocksStore store;
+    private Engine engine;
+    private long lastAliveMillis;
+
+    DurableEngine(EngineConfig config, Path dir, long nowMillis) {
+        this.config = config;
+        this.dir = dir;
+        this.store = RocksStore.open(dir);
+        start(nowMillis);
+    }
+
+    /** One round: the command (if any), then a Tick if one is due, then a synced commit. */
+    Outcome round(Command command, long nowMillis) {
+        Outcome outcome = command == null ? null : engine.apply(command, nowMillis);
+        if (engine.nextDeadline() <= nowMillis) {
+            engine.apply(new Command.Tick(), nowMillis);
+        }
+        if (!effects.changes.isEmpty()) {
+            effects.changes.setAliveMillis(nowMillis);
+            store.commit(effects.changes, true);
+            lastAliveMillis = nowMillis;
+        }
+        effects.changes.clear();
+        return outcome;
+    }
+
+    /** A command that must change nothing (GetJob): applied outside any round. */
+    Outcome read(Command command, long nowMillis) {
+        Outcome outcome = engine.apply(command, nowMillis);
+        if (!effects.changes.isEmpty()) {
+            throw new AssertionError(command + " wrote to the store: " + effects.changes.jobs().keySet());
+        }
+        return outcome;
+    }
+
+    /**
+     * Crash and restart at {@code nowMillis}: everything committed so far is what the new engine
+     * sees. Answers what the store held, for checks against the model.
+     */
+    StoredState restart(long nowMillis) {
+        store.close();
+        store = RocksStore.open(dir);
+        return start(nowMillis);
+    }
+
+    /** The time of the last round that committed something (what the store should say). */
+    long lastAliveMillis() {
+        return lastAliveMillis;
+    }
+
+    Engine engine() {
+        return engine;
+    }
+
+    private StoredState start(long nowMillis) {
+        StoredState state = store.load();
+        engine = new Engine(config, effects);
+        engine.restore(state.queues(), state.jobs(), state.sessions(), state.holds(), state.deliverySeq(), nowMillis,
+                state.lastAliveMillis());
+        // like EngineLoop.recover: the renewed leases are written back, with the start time
+        effects.changes.setAliveMillis(nowMillis);
+        store.commit(effects.changes, true);
+        effects.changes.clear();
+        lastAliveMillis = nowMillis;
+        return state;
+    }
+
+    @Override
+    public void close() {
+        store.close();
+    }
+}
