@@ -1,6 +1,9 @@
 package io.hoist.broker.cli;
 
 import picocli.CommandLine;
+
+import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Command;
 
 /** {@code hoist}: the broker and the tools that talk to it. */
@@ -8,14 +11,27 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = HoistCommand.Version.class,
         description = "Hoist, a durable task broker: producers enqueue jobs over gRPC, workers lease them.",
-        subcommands = {ServeCommand.class, CommandLine.HelpCommand.class},
-        footer = {"", "Start a broker with defaults: hoist serve", "Every serve flag also reads a HOIST_* variable (see hoist serve --help)."})
+        subcommands = {ServeCommand.class, QueuesCommand.class, QueueCommand.class, DlqCommand.class,
+                WorkersCommand.class, StatsCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Start a broker with defaults: hoist serve",
+                "Client commands talk to --broker HOST:PORT (env HOIST_BROKER, default localhost:7070).",
+                "Exit codes: 0 done, 1 the broker refused or could not be reached, 2 bad usage or a missing --yes."})
 public final class HoistCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new HoistCommand()).execute(args));
+        System.exit(commandLine(List.of(args), System.getenv()).execute(args));
+    }
+
+    /**
+     * The whole command tree, ready to execute {@code args}; {@code serve} takes settings it is
+     * not given as flags from {@code env} and the config file named in {@code args}.
+     */
+    public static CommandLine commandLine(List<String> args, Map<String, String> env) {
+        CommandLine cl = new CommandLine(new HoistCommand());
+        cl.getSubcommands().get("serve").setDefaultValueProvider(new ServeDefaults(args, env));
+        return cl;
     }
 
     @Override

@@ -20,28 +20,29 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         description = {"Runs the broker: gRPC for producers and workers, HTTP for health checks.",
                 "Stops cleanly on SIGTERM or Ctrl-C: no new calls, the calls in flight finish, the store closes."},
-        footer = {"", "Each flag reads its HOIST_* variable when not given (flag > variable > default).",
+        footer = {"", "Each setting comes from its flag, else its HOIST_* variable, else the config file, else the default.",
+                "The config file is YAML keyed by flag name, e.g.:  grpc-port: 7070   fsync: always   retention: 10m",
                 "Durations are written 500ms, 3s, 5m, 1h."})
 public final class ServeCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
 
-    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:HOIST_DATA_DIR:-./hoist-data}",
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "./hoist-data",
             description = "Where the store lives (created if missing). Env HOIST_DATA_DIR. Default: ${DEFAULT-VALUE}")
     Path dataDir;
 
-    @Option(names = "--host", paramLabel = "ADDR", defaultValue = "${env:HOIST_HOST:-127.0.0.1}",
+    @Option(names = "--host", paramLabel = "ADDR", defaultValue = "127.0.0.1",
             description = "Address to listen on; 0.0.0.0 for remote workers. Env HOIST_HOST. Default: ${DEFAULT-VALUE}")
     String host;
 
-    @Option(names = "--grpc-port", paramLabel = "PORT", defaultValue = "${env:HOIST_GRPC_PORT:-7070}",
+    @Option(names = "--grpc-port", paramLabel = "PORT", defaultValue = "7070",
             description = "gRPC port for producers, workers and the CLI. Env HOIST_GRPC_PORT. Default: ${DEFAULT-VALUE}")
     int grpcPort;
 
-    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "${env:HOIST_HTTP_PORT:-7071}",
+    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "7071",
             description = "HTTP port for /healthz and /readyz. Env HOIST_HTTP_PORT. Default: ${DEFAULT-VALUE}")
     int httpPort;
 
-    @Option(names = "--fsync", paramLabel = "POLICY", defaultValue = "${env:HOIST_FSYNC:-always}",
+    @Option(names = "--fsync", paramLabel = "POLICY", defaultValue = "always",
             converter = FsyncConverter.class,
             description = {"When writes are forced to disk before the answer:",
                     "  always    every answer after its write is on disk (survives a power cut)",
@@ -50,39 +51,57 @@ public final class ServeCommand implements Callable<Integer> {
                     "Env HOIST_FSYNC. Default: ${DEFAULT-VALUE}"})
     FsyncPolicy fsync;
 
-    @Option(names = "--fsync-interval", paramLabel = "DURATION", defaultValue = "${env:HOIST_FSYNC_INTERVAL:-50ms}",
+    @Option(names = "--fsync-interval", paramLabel = "DURATION", defaultValue = "50ms",
             converter = DurationConverter.class,
             description = "With --fsync interval: the longest time between syncs. Env HOIST_FSYNC_INTERVAL. Default: ${DEFAULT-VALUE}")
     Duration fsyncInterval;
 
-    @Option(names = "--session-timeout", paramLabel = "DURATION", defaultValue = "${env:HOIST_SESSION_TIMEOUT:-10s}",
+    @Option(names = "--session-timeout", paramLabel = "DURATION", defaultValue = "10s",
             converter = DurationConverter.class,
             description = "A worker silent this long is gone and its jobs go to others. Env HOIST_SESSION_TIMEOUT. Default: ${DEFAULT-VALUE}")
     Duration sessionTimeout;
 
-    @Option(names = "--heartbeat-interval", paramLabel = "DURATION", defaultValue = "${env:HOIST_HEARTBEAT_INTERVAL:-2s}",
+    @Option(names = "--heartbeat-interval", paramLabel = "DURATION", defaultValue = "2s",
             converter = DurationConverter.class,
             description = "How often workers are told to heartbeat. Env HOIST_HEARTBEAT_INTERVAL. Default: ${DEFAULT-VALUE}")
     Duration heartbeatInterval;
 
-    @Option(names = "--max-payload-bytes", paramLabel = "BYTES", defaultValue = "${env:HOIST_MAX_PAYLOAD_BYTES:-1048576}",
+    @Option(names = "--max-payload-bytes", paramLabel = "BYTES", defaultValue = "1048576",
             description = "Largest payload plus headers of one job. Env HOIST_MAX_PAYLOAD_BYTES. Default: ${DEFAULT-VALUE}")
     int maxPayloadBytes;
 
-    @Option(names = "--retention", paramLabel = "DURATION", defaultValue = "${env:HOIST_RETENTION:-5m}",
+    @Option(names = "--retention", paramLabel = "DURATION", defaultValue = "5m",
             converter = DurationConverter.class,
             description = "How long SUCCEEDED and CANCELED jobs stay visible (DEAD ones stay until requeued or deleted). Env HOIST_RETENTION. Default: ${DEFAULT-VALUE}")
     Duration retention;
 
-    @Option(names = "--max-batch", paramLabel = "N", defaultValue = "${env:HOIST_MAX_BATCH:-1000}",
+    @Option(names = "--max-batch", paramLabel = "N", defaultValue = "1000",
             description = "Most jobs in one Enqueue call. Env HOIST_MAX_BATCH. Default: ${DEFAULT-VALUE}")
     int maxBatch;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "A YAML file of settings keyed by flag name (grpc-port: 7070). Env HOIST_CONFIG.")
+    Path configFile;
+
+    @Option(names = "--log-format", paramLabel = "FORMAT", defaultValue = "text",
+            converter = LogFormatConverter.class,
+            description = "text, or json (one object a line, for log shippers). Env HOIST_LOG_FORMAT. Default: ${DEFAULT-VALUE}")
+    LogFormat logFormat;
+
+    @Option(names = "--print-config", description = "Print the effective settings (after flags, variables and file) and exit.")
+    boolean printConfig;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+        checkFileKeys();
+        if (printConfig) {
+            printConfig();
+            return 0;
+        }
+        logFormat.apply();
         BrokerConfig config;
         try {
             config = new BrokerConfig(dataDir, host, grpcPort, httpPort, fsync, fsyncInterval, sessionTimeout,
@@ -101,6 +120,45 @@ public final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "hoist-shutdown"));
         server.awaitTermination();
         return 0;
+    }
+
+    /** A key of the config file that names no flag is a mistake worth stopping for. */
+    private void checkFileKeys() {
+        if (spec.defaultValueProvider() instanceof ServeDefaults defaults) {
+            for (String key : defaults.fileKeys()) {
+                if (spec.findOption("--" + key) == null || key.equals("config") || key.equals("print-config")) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "config file " + defaults.file()
+                            + ": unknown setting '" + key + "' (the keys are the flag names of hoist serve --help)");
+                }
+            }
+        }
+    }
+
+    private void printConfig() {
+        java.io.PrintWriter out = spec.commandLine().getOut();
+        out.println("# effective settings of hoist serve (flag > HOIST_* variable > config file > default)");
+        for (CommandLine.Model.OptionSpec o : spec.options()) {
+            String name = o.longestName();
+            if (o.usageHelp() || o.versionHelp() || name.equals("--print-config") || name.equals("--config")) {
+                continue;
+            }
+            Object value = o.getValue();
+            String shown = value instanceof Duration d ? DurationFormat.format(d)
+                    : value instanceof Enum<?> e ? e.name().toLowerCase(java.util.Locale.ROOT) : String.valueOf(value);
+            out.println(name.substring(2) + ": " + shown);
+        }
+        out.flush();
+    }
+
+    static final class LogFormatConverter implements CommandLine.ITypeConverter<LogFormat> {
+        @Override
+        public LogFormat convert(String value) {
+            try {
+                return LogFormat.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a log format: use text or json");
+            }
+        }
     }
 
     static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {

@@ -277,6 +277,7 @@ public final class Engine {
         }
         effects.jobChanged(job);
         effects.observed(JobEvent.ENQUEUED, spec.queue(), 0);
+        queue(spec.queue()).enqueuedTotal++;
         return job;
     }
 
@@ -387,6 +388,7 @@ public final class Engine {
 
     private void deliver(Job job, Session s, long now) {
         effects.observed(JobEvent.LEASED, job.queue(), now - job.runAtMillis);
+        queue(job.queue()).leasedTotal++;
         setState(job, JobState.LEASED);
         job.attempt++;
         job.workerId = s.workerId();
@@ -410,6 +412,7 @@ public final class Engine {
                 outcome = Outcome.AckOutcome.LEASE_LOST;
             } else if (job.state == JobState.LEASED) {
                 effects.observed(JobEvent.ACKED, job.queue(), now - (job.attemptDeadlineMillis - job.timeoutMillis()));
+                queue(job.queue()).ackedTotal++;
                 finish(job, JobState.SUCCEEDED, now);
                 outcome = Outcome.AckOutcome.ACKED;
             } else {
@@ -628,7 +631,8 @@ public final class Engine {
 
     private static QueueInfo info(QueueState q) {
         return new QueueInfo(q.name(), q.count(JobState.READY), q.count(JobState.SCHEDULED),
-                q.count(JobState.LEASED), q.count(JobState.DEAD), q.config());
+                q.count(JobState.LEASED), q.count(JobState.DEAD), q.config(),
+                q.enqueuedTotal, q.leasedTotal, q.ackedTotal, q.deadTotal);
     }
 
     private static WorkerInfo info(Session s) {
@@ -666,6 +670,7 @@ public final class Engine {
 
     private void bury(Job job, DeadReason reason, long now) {
         effects.observed(JobEvent.DEAD, job.queue(), 0);
+        queue(job.queue()).deadTotal++;
         job.deadReason = reason;
         finish(job, JobState.DEAD, now);
     }

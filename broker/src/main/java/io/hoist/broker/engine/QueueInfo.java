@@ -1,5 +1,9 @@
 package io.hoist.broker.engine;
 
-/** A queue's counts and settings at one moment. */
-public record QueueInfo(String name, long ready, long scheduled, long leased, long dead, QueueConfig config) {
+/**
+ * A queue's counts and settings at one moment. The totals count since the broker started (they
+ * are not stored): sample twice for a rate.
+ */
+public record QueueInfo(String name, long ready, long scheduled, long leased, long dead, QueueConfig config,
+                        long enqueuedTotal, long leasedTotal, long ackedTotal, long deadTotal) {
 }

@@ -20,6 +20,11 @@ final class QueueState {
     private QueueConfig config = QueueConfig.EMPTY;
     /** The rate limit's bucket: it holds one second's worth and starts full. */
     private double tokens;
+    /** Since start, for rates: enqueued, leased, acked, dead. */
+    long enqueuedTotal;
+    long leasedTotal;
+    long ackedTotal;
+    long deadTotal;
     private long refilledAtMillis;
 
     QueueState(String name) {

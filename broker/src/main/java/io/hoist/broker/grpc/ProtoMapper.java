@@ -106,6 +106,10 @@ final class ProtoMapper {
                 .setLeased(q.leased())
                 .setDead(q.dead())
                 .setConfig(queueConfig(q.config()))
+                .setEnqueuedTotal(q.enqueuedTotal())
+                .setLeasedTotal(q.leasedTotal())
+                .setAckedTotal(q.ackedTotal())
+                .setDeadTotal(q.deadTotal())
                 .build();
     }
 
