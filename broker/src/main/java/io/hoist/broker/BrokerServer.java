@@ -65,7 +65,7 @@ public final class BrokerServer implements AutoCloseable {
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .addService(ProtoReflectionService.newInstance());
-        for (BindableService s : GrpcApi.services(loop, config)) {
+        for (BindableService s : GrpcApi.services(loop, store, config)) {
             builder.addService(s);
         }
         grpc = builder.build().start();

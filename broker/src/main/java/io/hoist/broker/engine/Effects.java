@@ -30,6 +30,10 @@ public interface Effects {
     default void observed(JobEvent event, String queue, long millis) {
     }
 
+    /** For the operator's log: a rare event worth a line. */
+    default void noted(Notice notice) {
+    }
+
     /** A parked lease (by its ticket) is answered. */
     void answer(Object ticket, Outcome outcome);
 }

@@ -527,6 +527,7 @@ public final class Engine {
         QueueConfig next = q.config().update(c.patch(), c.paths());
         q.configure(next, now);
         effects.queueStored(q.name(), next);
+        effects.noted(new Notice.QueueConfigured(q.name(), next));
         readyChanged = true; // resumed, or limits raised: parked leases may be served now
         return new Outcome.Queue(info(q));
     }
@@ -537,6 +538,7 @@ public final class Engine {
         }
         List<Job> doomed = jobsOf(c.name(), j -> j.state == JobState.SCHEDULED || j.state == JobState.READY);
         doomed.forEach(this::delete);
+        effects.noted(new Notice.JobsRemoved(c.name(), "purged", doomed.size()));
         return new Outcome.Count(doomed.size());
     }
 
@@ -576,6 +578,7 @@ public final class Engine {
             }
             effects.jobChanged(job);
         }
+        effects.noted(new Notice.JobsRemoved(c.queue(), "requeued from dead", dead.size()));
         return new Outcome.Count(dead.size());
     }
 
@@ -585,6 +588,7 @@ public final class Engine {
         }
         List<Job> dead = deadOf(c.queue(), c.jobIds());
         dead.forEach(this::delete);
+        effects.noted(new Notice.JobsRemoved(c.queue(), "deleted from dead", dead.size()));
         return new Outcome.Count(dead.size());
     }
 
@@ -645,6 +649,7 @@ public final class Engine {
     /** A session silent for its timeout: each of its jobs is released, the delivery charged. */
     private void expire(Session s, long now) {
         sessions.remove(s.workerId());
+        effects.noted(new Notice.WorkerLost(s.workerId(), s.name(), s.held.size()));
         for (Job job : new ArrayList<>(s.held)) {
             loseLease(job, DeadReason.WORKER_LOST, "worker " + s.workerId() + " lost", now);
         }
@@ -670,6 +675,7 @@ public final class Engine {
 
     private void bury(Job job, DeadReason reason, long now) {
         effects.observed(JobEvent.DEAD, job.queue(), 0);
+        effects.noted(new Notice.JobDead(job.id(), job.queue(), reason, job.attempt, job.lastError));
         queue(job.queue()).deadTotal++;
         job.deadReason = reason;
         finish(job, JobState.DEAD, now);

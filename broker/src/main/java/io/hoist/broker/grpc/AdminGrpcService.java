@@ -2,7 +2,10 @@ package io.hoist.broker.grpc;
 
 import io.grpc.stub.StreamObserver;
 import io.hoist.broker.engine.Outcome;
+import io.hoist.broker.store.Store;
 import io.hoist.proto.v1.AdminServiceGrpc;
+import io.hoist.proto.v1.CreateCheckpointRequest;
+import io.hoist.proto.v1.CreateCheckpointResponse;
 import io.hoist.proto.v1.DeleteDeadRequest;
 import io.hoist.proto.v1.DeleteDeadResponse;
 import io.hoist.proto.v1.ListJobsRequest;
@@ -18,14 +21,39 @@ import io.hoist.proto.v1.RequeueDeadRequest;
 import io.hoist.proto.v1.RequeueDeadResponse;
 import io.hoist.proto.v1.UpdateQueueRequest;
 
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+
 /** AdminService: what operators, the CLI and the dashboard call. */
 public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
     private final EngineCalls calls;
     private final RequestValidator requests;
+    private final Store store;
 
-    AdminGrpcService(EngineCalls calls, RequestValidator requests) {
+    AdminGrpcService(EngineCalls calls, RequestValidator requests, Store store) {
         this.calls = calls;
         this.requests = requests;
+        this.store = store;
+    }
+
+    /** Not an engine command: RocksDB makes the copy consistent by itself, off the engine thread. */
+    @Override
+    public void createCheckpoint(CreateCheckpointRequest req, StreamObserver<CreateCheckpointResponse> out) {
+        Path target;
+        try {
+            target = RequestValidator.checkpointPath(req.getPath());
+        } catch (InvalidFieldException e) {
+            out.onError(StatusMapper.invalid(e));
+            return;
+        }
+        CompletableFuture.supplyAsync(() -> store.checkpoint(target)).whenComplete((size, failure) -> {
+            if (failure != null) {
+                out.onError(StatusMapper.failure(failure));
+            } else {
+                out.onNext(CreateCheckpointResponse.newBuilder().setPath(target.toString()).setSizeBytes(size).build());
+                out.onCompleted();
+            }
+        });
     }
 
     @Override

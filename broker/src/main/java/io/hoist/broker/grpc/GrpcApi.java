@@ -4,6 +4,7 @@ import com.github.f4b6a3.ulid.UlidFactory;
 import io.grpc.BindableService;
 import io.hoist.broker.config.BrokerConfig;
 import io.hoist.broker.runtime.EngineLoop;
+import io.hoist.broker.store.Store;
 
 import java.util.List;
 
@@ -12,7 +13,7 @@ public final class GrpcApi {
     private GrpcApi() {
     }
 
-    public static List<BindableService> services(EngineLoop loop, BrokerConfig config) {
+    public static List<BindableService> services(EngineLoop loop, Store store, BrokerConfig config) {
         UlidFactory ulids = UlidFactory.newMonotonicInstance();
         RequestValidator requests = new RequestValidator(config.maxBatch(), config.maxPayloadBytes(),
                 () -> ulids.create().toString());
@@ -21,6 +22,6 @@ public final class GrpcApi {
                 new JobGrpcService(calls, requests),
                 new WorkerGrpcService(calls, requests, config.heartbeatInterval().toMillis(),
                         config.sessionTimeout().toMillis()),
-                new AdminGrpcService(calls, requests));
+                new AdminGrpcService(calls, requests, store));
     }
 }

@@ -282,6 +282,25 @@ final class RequestValidator {
         return new Command.ListWorkers();
     }
 
+    static java.nio.file.Path checkpointPath(String path) {
+        if (path.isEmpty()) {
+            throw new InvalidFieldException("path", "must name the directory to write the checkpoint to");
+        }
+        java.nio.file.Path p;
+        try {
+            p = java.nio.file.Path.of(path);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new InvalidFieldException("path", "is not a path: " + e.getMessage());
+        }
+        if (!p.isAbsolute()) {
+            throw new InvalidFieldException("path", "must be absolute (it is on the broker's machine), got " + quote(path));
+        }
+        if (java.nio.file.Files.exists(p)) {
+            throw new InvalidFieldException("path", "already exists: choose a new directory, got " + quote(path));
+        }
+        return p;
+    }
+
     private static void jobIds(List<String> ids) {
         for (int i = 0; i < ids.size(); i++) {
             jobId(ids.get(i), "job_ids[" + i + "]");

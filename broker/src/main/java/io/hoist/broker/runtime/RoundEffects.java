@@ -3,6 +3,9 @@ package io.hoist.broker.runtime;
 import io.hoist.broker.engine.Effects;
 import io.hoist.broker.engine.Job;
 import io.hoist.broker.engine.JobEvent;
+import io.hoist.broker.engine.Notice;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.hoist.broker.engine.QueueConfig;
 import io.hoist.broker.engine.Outcome;
 import io.hoist.broker.engine.Session;
@@ -15,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 
 /** Collects what one round of commands did: the writes to commit and the answers to send after. */
 final class RoundEffects implements Effects {
+    private static final Logger log = LoggerFactory.getLogger("io.hoist.broker.events");
     record Answer(CompletableFuture<Outcome> caller, Outcome outcome) {
     }
 
@@ -64,6 +68,27 @@ final class RoundEffects implements Effects {
     @Override
     public void observed(JobEvent event, String queue, long millis) {
         observer.jobEvent(event, queue, millis);
+    }
+
+    @Override
+    public void noted(Notice notice) {
+        if (notice instanceof Notice.WorkerLost n) {
+            log.warn("worker lost: no call for the session timeout; worker={} name={} jobs_released={}",
+                    n.workerId(), n.name(), n.jobsReleased());
+        } else if (notice instanceof Notice.JobDead n) {
+            log.info("job dead-lettered queue={} job={} reason={} attempt={} last_error=\"{}\"", n.queue(), n.jobId(),
+                    n.reason().name().toLowerCase(java.util.Locale.ROOT), n.attempt(), abbreviate(n.lastError()));
+        } else if (notice instanceof Notice.QueueConfigured n) {
+            log.info("queue configured queue={} paused={} rate_limit={} max_in_flight={} max_depth={}", n.queue(),
+                    n.config().isPaused(), n.config().rate(), n.config().inFlightLimit(), n.config().depthLimit());
+        } else if (notice instanceof Notice.JobsRemoved n) {
+            log.info("queue {} queue={} jobs={}", n.action(), n.queue(), n.count());
+        }
+    }
+
+    private static String abbreviate(String s) {
+        String line = s.replace('\n', ' ');
+        return line.length() > 200 ? line.substring(0, 200) + "…" : line;
     }
 
     @Override

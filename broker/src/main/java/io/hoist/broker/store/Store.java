@@ -20,6 +20,14 @@ public interface Store extends AutoCloseable {
     /** The size of the store's files on disk (an estimate; safe to call from any thread). */
     long sizeBytes();
 
+    /**
+     * Writes a consistent copy of everything committed so far into {@code dir} (which must not
+     * exist), while writes go on. Safe to call from any thread.
+     *
+     * @return the size of the copy in bytes
+     */
+    long checkpoint(java.nio.file.Path dir);
+
     /** Makes every write committed so far durable (for {@code --fsync interval}). */
     void sync();
 

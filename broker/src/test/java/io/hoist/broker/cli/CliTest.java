@@ -167,6 +167,28 @@ class CliTest {
     }
 
     @Test
+    void backup_writesACheckpointThatABrokerCanStartFrom() throws Exception {
+        JobServiceGrpc.newBlockingStub(channel).enqueue(EnqueueRequest.newBuilder()
+                .addJobs(JobSpec.newBuilder().setQueue("keep").setType("t").setJobId("precious")).build());
+        Path copy = dir.resolve("backup-1");
+        Run r = hoist("backup", "--to", copy.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("checkpoint written to " + copy);
+        assertThat(hoist("backup", "--to", copy.toString()).err()).contains("already exists");
+        assertThat(hoist("backup", "--to", "relative/dir").err()).contains("must be absolute");
+
+        try (BrokerServer restored = new BrokerServer(BrokerConfig.defaults(copy).withPorts(0, 0), Clock.systemUTC()).start()) {
+            ManagedChannel c = NettyChannelBuilder.forAddress("127.0.0.1", restored.grpcPort()).usePlaintext().build();
+            try {
+                var job = JobServiceGrpc.newBlockingStub(c).getJob(io.hoist.proto.v1.GetJobRequest.newBuilder().setJobId("precious").build());
+                assertThat(job.getSpec().getQueue()).isEqualTo("keep");
+            } finally {
+                c.shutdownNow();
+            }
+        }
+    }
+
+    @Test
     void unreachableBroker_saysWhatToDo() {
         Run r = hoistWithEnv(Map.of(), "queues", "--broker=127.0.0.1:1");
         assertThat(r.exit()).isEqualTo(1);

@@ -8,6 +8,7 @@ import io.hoist.broker.store.ChangeSet;
 import io.hoist.broker.store.Store;
 import io.hoist.broker.store.StoreException;
 import io.hoist.broker.store.StoredState;
+import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -214,6 +215,20 @@ public final class RocksStore implements Store {
             return -1;
         }
         return total;
+    }
+
+    @Override
+    public long checkpoint(Path target) {
+        try (Checkpoint checkpoint = Checkpoint.create(db)) {
+            checkpoint.createCheckpoint(target.toString());
+            try (var files = Files.walk(target)) {
+                return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+            }
+        } catch (RocksDBException e) {
+            throw new StoreException("checkpoint to " + target + " failed: " + e.getMessage(), e, isNoSpace(e));
+        } catch (java.io.IOException e) {
+            throw new StoreException("checkpoint to " + target + " written, but cannot be measured: " + e.getMessage(), e, false);
+        }
     }
 
     @Override
