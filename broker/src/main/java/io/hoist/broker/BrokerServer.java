@@ -53,7 +53,7 @@ public final class BrokerServer implements AutoCloseable {
 
     public BrokerServer start() throws IOException, InterruptedException {
         store = RocksStore.open(config.dataDir());
-        metrics = new BrokerMetrics(store::sizeBytes);
+        metrics = new BrokerMetrics(store::sizeBytes, store::figure);
         loop = new EngineLoop(engineConfig(config), store, clock, config.fsync(), config.fsyncInterval().toMillis(),
                 metrics);
         loop.start();

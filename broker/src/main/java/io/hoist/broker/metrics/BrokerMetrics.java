@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import java.util.function.ToLongFunction;
 
 /**
  * The broker's meters (DESIGN.md, "Metrics") in a Prometheus registry. Job counters and timers
@@ -52,8 +53,11 @@ public final class BrokerMetrics implements EngineObserver, AutoCloseable {
     private final Timer fsync;
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
 
-    /** @param storeSizeBytes the store's size on disk, read at each scrape */
-    public BrokerMetrics(LongSupplier storeSizeBytes) {
+    /**
+     * @param storeSizeBytes the store's size on disk, read at each scrape
+     * @param storeFigure    the store's own figures by name (see {@code Store.figure}), read at each scrape
+     */
+    public BrokerMetrics(LongSupplier storeSizeBytes, ToLongFunction<String> storeFigure) {
         // names promtool's lint rejects (an abbreviated unit; a gauge ending in _count)
         registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")
                 || id.getName().equals("system.cpu.count")));
@@ -71,6 +75,12 @@ public final class BrokerMetrics implements EngineObserver, AutoCloseable {
                 .description("Live worker sessions").register(registry);
         Gauge.builder("hoist.store.size", storeSizeBytes::getAsLong)
                 .baseUnit("bytes").description("Size of the store's files on disk").register(registry);
+        Gauge.builder("hoist.store.memtable", () -> storeFigure.applyAsLong("memtable_bytes"))
+                .baseUnit("bytes").description("RocksDB memtables, all column families").register(registry);
+        Gauge.builder("hoist.store.pending.compaction", () -> storeFigure.applyAsLong("pending_compaction_bytes"))
+                .baseUnit("bytes").description("RocksDB's estimate of bytes compaction still has to rewrite").register(registry);
+        Gauge.builder("hoist.store.keys", () -> storeFigure.applyAsLong("estimated_keys"))
+                .description("RocksDB's estimate of the keys stored (jobs, sessions, unique keys, queues)").register(registry);
         batchSize = DistributionSummary.builder("hoist.engine.batch.size")
                 .description("Commands applied per engine round (one write each)")
                 .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)

@@ -21,6 +21,13 @@ public interface Store extends AutoCloseable {
     long sizeBytes();
 
     /**
+     * A figure the store keeps about itself, for metrics (safe to call from any thread), or -1.
+     *
+     * @param name one of {@code memtable_bytes}, {@code pending_compaction_bytes}, {@code estimated_keys}
+     */
+    long figure(String name);
+
+    /**
      * Writes a consistent copy of everything committed so far into {@code dir} (which must not
      * exist), while writes go on. Safe to call from any thread.
      *

@@ -94,6 +94,9 @@ class MetricsEndpointTest {
         assertThat(m.get("hoist_engine_batch_size_count")).isPositive();
         assertThat(m.get("hoist_fsync_seconds_count")).isPositive();
         assertThat(m.get("hoist_store_size_bytes")).isGreaterThanOrEqualTo(0);
+        assertThat(m.get("hoist_store_memtable_bytes")).isPositive();
+        assertThat(m.get("hoist_store_keys")).isPositive();
+        assertThat(m).containsKey("hoist_store_pending_compaction_bytes");
         assertThat(m.keySet()).anyMatch(k -> k.startsWith("jvm_memory_used_bytes"));
         assertThat(m.keySet()).anyMatch(k -> k.startsWith("grpc_server_processing_duration_seconds"));
     }

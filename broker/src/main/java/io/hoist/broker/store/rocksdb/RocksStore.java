@@ -218,6 +218,25 @@ public final class RocksStore implements Store {
     }
 
     @Override
+    public long figure(String name) {
+        String property = switch (name) {
+            case "memtable_bytes" -> "rocksdb.cur-size-all-mem-tables";
+            case "pending_compaction_bytes" -> "rocksdb.estimate-pending-compaction-bytes";
+            case "estimated_keys" -> "rocksdb.estimate-num-keys";
+            default -> throw new IllegalArgumentException("unknown store figure " + name);
+        };
+        long total = 0;
+        try {
+            for (ColumnFamilyHandle h : handles) {
+                total += db.getLongProperty(h, property);
+            }
+        } catch (RocksDBException e) {
+            return -1;
+        }
+        return total;
+    }
+
+    @Override
     public long checkpoint(Path target) {
         try (Checkpoint checkpoint = Checkpoint.create(db)) {
             checkpoint.createCheckpoint(target.toString());
