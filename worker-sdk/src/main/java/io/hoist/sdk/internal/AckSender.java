@@ -1,0 +1,204 @@
+package io.hoist.sdk.internal;
+
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.hoist.proto.v1.AckOutcome;
+import io.hoist.proto.v1.AckRequest;
+import io.hoist.proto.v1.AckResponse;
+import io.hoist.proto.v1.AckResult;
+import io.hoist.proto.v1.JobAck;
+import io.hoist.proto.v1.NackRequest;
+import io.hoist.proto.v1.NackResponse;
+import io.hoist.proto.v1.WorkerServiceGrpc;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Sends the handlers' results from one thread: acks made within {@link #LINGER} of each other (up
+ * to {@link #MAX_BATCH}) go in one Ack call; nacks one per call. While the broker is away it
+ * retries with backoff, for as long as the worker runs: a result is given up only when the broker
+ * refuses it for good, or the job's lease is known lost (then it is not sent at all). A job's
+ * slot is given back once its result is settled.
+ */
+public final class AckSender {
+    static final int MAX_BATCH = 100;
+    static final Duration LINGER = Duration.ofMillis(5);
+    private static final Logger log = LoggerFactory.getLogger(AckSender.class);
+
+    /** A handler's result for one delivery. */
+    public sealed interface Settlement permits Ack, Nack {
+        RunningJob job();
+    }
+
+    public record Ack(RunningJob job) implements Settlement {
+    }
+
+    /** @param retryAfter null: the retry policy's backoff */
+    public record Nack(RunningJob job, String error, boolean nonRetryable, Duration retryAfter) implements Settlement {
+    }
+
+    private final BrokerConnection connection;
+    private final RunningJobs jobs;
+    private final Backoff backoff;
+    private final Duration callTimeout;
+    private final LinkedBlockingQueue<Settlement> queue = new LinkedBlockingQueue<>();
+    private final Thread thread;
+
+    public AckSender(BrokerConnection connection, RunningJobs jobs, Backoff backoff, Duration callTimeout) {
+        this.connection = connection;
+        this.jobs = jobs;
+        this.backoff = backoff;
+        this.callTimeout = callTimeout;
+        this.thread = new Thread(this::run, "hoist-acks");
+        thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    public void submit(Settlement s) {
+        queue.add(s);
+    }
+
+    /** Stops at once: results not sent yet are dropped (the broker releases their jobs at Deregister). */
+    public void close() throws InterruptedException {
+        thread.interrupt();
+        thread.join(callTimeout.toMillis());
+    }
+
+    private void run() {
+        try {
+            while (true) {
+                List<Settlement> batch = new ArrayList<>();
+                batch.add(queue.take());
+                long deadline = System.nanoTime() + LINGER.toNanos();
+                while (batch.size() < MAX_BATCH) {
+                    Settlement next = queue.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                    if (next == null) {
+                        break;
+                    }
+                    batch.add(next);
+                }
+                send(batch);
+            }
+        } catch (InterruptedException e) {
+            log.debug("ack sender stopped; {} results not sent", queue.size());
+        }
+    }
+
+    private void send(List<Settlement> batch) throws InterruptedException {
+        List<RunningJob> acks = new ArrayList<>();
+        for (Settlement s : batch) {
+            if (s instanceof Ack a) {
+                acks.add(a.job());
+            }
+        }
+        if (!acks.isEmpty()) {
+            sendAcks(acks);
+        }
+        for (Settlement s : batch) {
+            if (s instanceof Nack n) {
+                sendNack(n);
+            }
+        }
+    }
+
+    private void sendAcks(List<RunningJob> batch) throws InterruptedException {
+        for (int retry = 1; ; retry++) {
+            List<RunningJob> held = dropLost(batch);
+            if (held.isEmpty()) {
+                return;
+            }
+            AckRequest.Builder req = AckRequest.newBuilder().setWorkerId(held.get(0).workerId());
+            held.forEach(j -> req.addAcks(JobAck.newBuilder().setJobId(j.id()).setLeaseToken(j.leaseToken())));
+            WorkerServiceGrpc.WorkerServiceBlockingStub stub = connection.worker(callTimeout);
+            try {
+                AckResponse resp = stub.ack(req.build());
+                connection.reachable();
+                for (int i = 0; i < held.size(); i++) {
+                    settled(held.get(i), resp.getResults(i));
+                }
+                return;
+            } catch (StatusRuntimeException e) {
+                if (!retrying(e, retry, stub.getChannel())) {
+                    log.error("{} acks refused by the broker ({}): their jobs run again when their leases expire",
+                            held.size(), StatusErrors.error(e));
+                    held.forEach(jobs::remove);
+                    return;
+                }
+            }
+        }
+    }
+
+    private void settled(RunningJob job, AckResult result) {
+        if (result.getOutcome() == AckOutcome.ACK_OUTCOME_ACKED) {
+            log.debug("acked {}", job);
+        } else {
+            log.warn("ack of {} refused ({}): its lease was lost, so its result does not count; the job runs "
+                    + "again (or already did) elsewhere", job, result.getOutcome());
+        }
+        jobs.remove(job);
+    }
+
+    private void sendNack(Nack n) throws InterruptedException {
+        RunningJob job = n.job();
+        NackRequest.Builder req = NackRequest.newBuilder().setWorkerId(job.workerId()).setJobId(job.id())
+                .setLeaseToken(job.leaseToken()).setError(n.error()).setNonRetryable(n.nonRetryable());
+        if (n.retryAfter() != null) {
+            req.setRetryAfter(ProtoMapper.duration(n.retryAfter()));
+        }
+        for (int retry = 1; ; retry++) {
+            if (dropLost(List.of(job)).isEmpty()) {
+                return;
+            }
+            WorkerServiceGrpc.WorkerServiceBlockingStub stub = connection.worker(callTimeout);
+            try {
+                NackResponse resp = stub.nack(req.build());
+                connection.reachable();
+                log.debug("nacked {}: now {}", job, resp.getState());
+                break;
+            } catch (StatusRuntimeException e) {
+                if (!retrying(e, retry, stub.getChannel())) {
+                    log.warn("nack of {} refused ({})", job, StatusErrors.error(e));
+                    break;
+                }
+            }
+        }
+        jobs.remove(job);
+    }
+
+    /** True if the call should be tried again (after the backoff, already slept here). */
+    private boolean retrying(StatusRuntimeException e, int retry, Channel used) throws InterruptedException {
+        if (e.getStatus().getCode() == Status.Code.CANCELLED && Thread.interrupted()) {
+            throw new InterruptedException("ack sender stopped during a call");
+        }
+        if (!StatusErrors.isTransient(e)) {
+            return false;
+        }
+        connection.failover(e, used);
+        backoff.sleep(retry);
+        return true;
+    }
+
+    /** The jobs whose lease is not known lost; the others are settled without a word to the broker. */
+    private List<RunningJob> dropLost(List<RunningJob> batch) {
+        List<RunningJob> held = new ArrayList<>(batch.size());
+        for (RunningJob j : batch) {
+            if (j.isLeaseLost()) {
+                log.debug("result of {} not sent: its lease is lost", j);
+                jobs.remove(j);
+            } else {
+                held.add(j);
+            }
+        }
+        return held;
+    }
+}

@@ -1,0 +1,133 @@
+package io.hoist.sdk.internal;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The jobs this worker holds, and its slots: a job takes a slot when it is leased and gives it
+ * back once its ack or nack is settled (so the count matches what the broker counts against the
+ * registered concurrency). Keyed by lease token: after a lost session the same job id can be
+ * held twice (the lost run still finishing, and a new delivery). Thread-safe.
+ */
+public final class RunningJobs {
+    private final int capacity;
+    private final Map<String, RunningJob> byToken = new LinkedHashMap<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+
+    public RunningJobs(int capacity) {
+        this.capacity = capacity;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Blocks until at least one slot is free; answers how many are. */
+    public int awaitFreeSlots() throws InterruptedException {
+        lock.lock();
+        try {
+            while (byToken.size() >= capacity) {
+                changed.await();
+            }
+            return capacity - byToken.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Takes a slot. The lease loop asks for no more jobs than there are free slots, so there is one. */
+    public void add(RunningJob job) {
+        lock.lock();
+        try {
+            byToken.put(job.leaseToken(), job);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Gives the job's slot back: its ack or nack is settled (or given up). */
+    public void remove(RunningJob job) {
+        lock.lock();
+        try {
+            if (byToken.remove(job.leaseToken()) != null) {
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The held (not lost) delivery of this job under this session, or null. */
+    public RunningJob find(String jobId, String workerId) {
+        lock.lock();
+        try {
+            for (RunningJob j : byToken.values()) {
+                if (j.id().equals(jobId) && j.workerId().equals(workerId) && !j.isLeaseLost()) {
+                    return j;
+                }
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The jobs a heartbeat of this session lists: those still held, not known lost. */
+    public List<RunningJob> heldBy(String workerId) {
+        lock.lock();
+        try {
+            List<RunningJob> held = new ArrayList<>();
+            for (RunningJob j : byToken.values()) {
+                if (j.workerId().equals(workerId) && !j.isLeaseLost()) {
+                    held.add(j);
+                }
+            }
+            return held;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public List<RunningJob> all() {
+        lock.lock();
+        try {
+            return new ArrayList<>(byToken.values());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public int size() {
+        lock.lock();
+        try {
+            return byToken.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until no job is held, or the timeout passes; true if none is. */
+    public boolean awaitEmpty(Duration timeout) throws InterruptedException {
+        long left = timeout.toNanos();
+        lock.lock();
+        try {
+            while (!byToken.isEmpty()) {
+                if (left <= 0) {
+                    return false;
+                }
+                left = changed.awaitNanos(left);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+}
