@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = HoistCommand.Version.class,
         description = "Hoist, a durable task broker: producers enqueue jobs over gRPC, workers lease them.",
-        subcommands = {ServeCommand.class, QueuesCommand.class, QueueCommand.class, DlqCommand.class,
+        subcommands = {ServeCommand.class, EnqueueCommand.class, JobCommand.class, WorkCommand.class, QueuesCommand.class, QueueCommand.class, DlqCommand.class,
                 WorkersCommand.class, StatsCommand.class, BackupCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Start a broker with defaults: hoist serve",
                 "Client commands talk to --broker HOST:PORT (env HOIST_BROKER, default localhost:7070).",

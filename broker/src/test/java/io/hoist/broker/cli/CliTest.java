@@ -189,6 +189,43 @@ class CliTest {
     }
 
     @Test
+    void enqueueJobAndWork_runAShellCommandPerJob() throws Exception {
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Run good = hoist("enqueue", "shell", "copy", "{\"n\":1}");
+        assertThat(good.exit()).as(good.err()).isZero();
+        String goodId = good.out().strip();
+        Run bad = hoist("enqueue", "shell", "explode", "--max-attempts", "1", "--json");
+        assertThat(bad.exit()).as(bad.err()).isZero();
+        io.hoist.proto.v1.Job.Builder badJob = io.hoist.proto.v1.Job.newBuilder();
+        JsonFormat.parser().merge(bad.out(), badJob);
+        assertThat(badJob.getSpec().getType()).isEqualTo("explode");
+
+        String script = "if [ \"$HOIST_JOB_TYPE\" = explode ]; then echo boom >&2; exit 3; fi; "
+                + "cat > " + out + "/$HOIST_JOB_ID.out";
+        Run work = hoist("work", "--queue", "shell", "--exec", script, "--max-jobs", "2", "--grace-period", "5s");
+        assertThat(work.exit()).as(work.err()).isZero();
+
+        assertThat(Files.readString(out.resolve(goodId + ".out"))).isEqualTo("{\"n\":1}");
+        Run shown = hoist("job", "get", goodId);
+        assertThat(shown.out()).contains("state:       SUCCEEDED");
+        Run dead = hoist("job", "get", badJob.getId(), "--json");
+        io.hoist.proto.v1.Job.Builder deadJob = io.hoist.proto.v1.Job.newBuilder();
+        JsonFormat.parser().merge(dead.out(), deadJob);
+        assertThat(deadJob.getState()).isEqualTo(io.hoist.proto.v1.JobState.JOB_STATE_DEAD);
+        assertThat(deadJob.getLastError()).isEqualTo("exit status 3: boom");
+    }
+
+    @Test
+    void jobCancel_andUnknownJob() {
+        String id = hoist("enqueue", "later", "t", "--delay", "1h").out().strip();
+        assertThat(hoist("job", "cancel", id).out()).contains("canceled");
+        Run again = hoist("job", "cancel", id);
+        assertThat(again.exit()).isEqualTo(1);
+        assertThat(again.err()).contains("FAILED_PRECONDITION");
+        assertThat(hoist("job", "get", "no-such-job").err()).contains("NOT_FOUND");
+    }
+
+    @Test
     void unreachableBroker_saysWhatToDo() {
         Run r = hoistWithEnv(Map.of(), "queues", "--broker=127.0.0.1:1");
         assertThat(r.exit()).isEqualTo(1);
