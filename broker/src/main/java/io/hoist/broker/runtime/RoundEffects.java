@@ -16,17 +16,30 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-/** Collects what one round of commands did: the writes to commit and the answers to send after. */
-final class RoundEffects implements Effects {
+/**
+ * Collects what one round of commands did: the writes to commit and the answers to send after.
+ * Public for tests that drive an engine on a store the way the loop does.
+ */
+public final class RoundEffects implements Effects {
     private static final Logger log = LoggerFactory.getLogger("io.hoist.broker.events");
-    record Answer(CompletableFuture<Outcome> caller, Outcome outcome) {
+    public record Answer(CompletableFuture<Outcome> caller, Outcome outcome) {
     }
 
     final ChangeSet changes = new ChangeSet();
     private final EngineObserver observer;
 
-    RoundEffects(EngineObserver observer) {
+    public RoundEffects(EngineObserver observer) {
         this.observer = observer;
+    }
+
+    /** The round's writes so far. */
+    public ChangeSet changes() {
+        return changes;
+    }
+
+    /** Late answers to parked leases so far. */
+    public List<Answer> answers() {
+        return answers;
     }
     final List<Answer> answers = new ArrayList<>();
 
@@ -102,7 +115,7 @@ final class RoundEffects implements Effects {
         answers.add(new Answer((CompletableFuture<Outcome>) ticket, outcome));
     }
 
-    void clear() {
+    public void clear() {
         changes.clear();
         answers.clear();
     }

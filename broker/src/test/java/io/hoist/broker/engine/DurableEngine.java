@@ -1,5 +1,7 @@
 package io.hoist.broker.engine;
 
+import io.hoist.broker.runtime.EngineObserver;
+import io.hoist.broker.runtime.RoundEffects;
 import io.hoist.broker.store.StoredState;
 import io.hoist.broker.store.rocksdb.RocksStore;
 
@@ -14,7 +16,7 @@ import java.nio.file.Path;
 final class DurableEngine implements AutoCloseable {
     private final EngineConfig config;
     private final Path dir;
-    private final ChangeSetEffects effects = new ChangeSetEffects();
+    private final RoundEffects effects = new RoundEffects(EngineObserver.NONE);
     private RocksStore store;
     private Engine engine;
     private long lastAliveMillis;
@@ -32,20 +34,23 @@ final class DurableEngine implements AutoCloseable {
         if (engine.nextDeadline() <= nowMillis) {
             engine.apply(new Command.Tick(), nowMillis);
         }
-        if (!effects.changes.isEmpty()) {
-            effects.changes.setAliveMillis(nowMillis);
-            store.commit(effects.changes, true);
+        if (!effects.changes().isEmpty()) {
+            effects.changes().setAliveMillis(nowMillis);
+            store.commit(effects.changes(), true);
             lastAliveMillis = nowMillis;
         }
-        effects.changes.clear();
+        if (!effects.answers().isEmpty()) {
+            throw new AssertionError("no lease is ever parked in this test, yet one was answered: " + effects.answers());
+        }
+        effects.clear();
         return outcome;
     }
 
     /** A command that must change nothing (GetJob): applied outside any round. */
     Outcome read(Command command, long nowMillis) {
         Outcome outcome = engine.apply(command, nowMillis);
-        if (!effects.changes.isEmpty()) {
-            throw new AssertionError(command + " wrote to the store: " + effects.changes.jobs().keySet());
+        if (!effects.changes().isEmpty()) {
+            throw new AssertionError(command + " wrote to the store: " + effects.changes().jobs().keySet());
         }
         return outcome;
     }
@@ -75,9 +80,9 @@ final class DurableEngine implements AutoCloseable {
         engine.restore(state.queues(), state.jobs(), state.sessions(), state.holds(), state.deliverySeq(), nowMillis,
                 state.lastAliveMillis());
         // like EngineLoop.recover: the renewed leases are written back, with the start time
-        effects.changes.setAliveMillis(nowMillis);
-        store.commit(effects.changes, true);
-        effects.changes.clear();
+        effects.changes().setAliveMillis(nowMillis);
+        store.commit(effects.changes(), true);
+        effects.changes().clear();
         lastAliveMillis = nowMillis;
         return state;
     }
