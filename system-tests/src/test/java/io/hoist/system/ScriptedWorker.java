@@ -1,14 +1,8 @@
 package io.hoist.system;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
 import io.hoist.sdk.JobContext;
 import io.hoist.sdk.Worker;
-import io.hoist.sdk.internal.RunningJob;
-import org.slf4j.LoggerFactory;
+import io.hoist.sdk.WorkerListener;
 
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -52,7 +46,6 @@ public final class ScriptedWorker {
         }
         name = args.get("name");
         out = new FileOutputStream(Path.of(args.get("events")).toFile(), true);
-        captureSdkEvents();
 
         Worker worker = Worker.builder()
                 .target(args.get("target"))
@@ -63,6 +56,7 @@ public final class ScriptedWorker {
                 .leaseWait(Duration.ofSeconds(2))
                 .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
                 .handle("script", ScriptedWorker::handle)
+                .listener(events())
                 .build();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             worker.close();
@@ -90,7 +84,7 @@ public final class ScriptedWorker {
     }
 
     static synchronized void event(String type, JobContext ctx, String detail) {
-        String session = ctx instanceof RunningJob r ? r.workerId() : "-";
+        String session = ctx == null ? "-" : ctx.workerId();
         event(type, ctx == null ? "-" : ctx.id(), ctx == null ? 0 : ctx.attempt(),
                 ctx == null ? "-" : ctx.leaseToken(), session, detail);
     }
@@ -106,43 +100,18 @@ public final class ScriptedWorker {
         }
     }
 
-    /**
-     * The SDK tells the outcome of each ack and nack, and each registration, only in its logs: an
-     * appender on those loggers turns them into events (the SDK's messages are matched on their
-     * format strings, and the job comes from the first argument, the delivery's context).
-     */
-    private static void captureSdkEvents() {
-        LoggerContext lc = (LoggerContext) LoggerFactory.getILoggerFactory();
-        AppenderBase<ILoggingEvent> appender = new AppenderBase<>() {
+    /** The SDK's listener turns registrations and the fate of each result into events. */
+    static WorkerListener events() {
+        return new WorkerListener() {
             @Override
-            protected void append(ILoggingEvent e) {
-                Object[] a = e.getArgumentArray();
-                String msg = e.getMessage();
-                if (a != null && a.length > 0 && a[0] instanceof JobContext ctx) {
-                    String type = msg.startsWith("acked ") ? "ACKED"
-                            : msg.startsWith("ack of ") ? "ACK_REFUSED"
-                            : msg.startsWith("result of ") ? "NOT_SENT"
-                            : msg.startsWith("nacked ") ? "NACKED"
-                            : msg.startsWith("nack of ") ? "NACK_REFUSED" : null;
-                    if (type != null) {
-                        event(type, ctx, a.length > 1 ? String.valueOf(a[1]) : "");
-                    }
-                } else if (msg.startsWith("registered worker=") && a != null && a.length > 0) {
-                    event("REGISTERED", "-", 0, "-", String.valueOf(a[0]), String.valueOf(a[0]));
-                }
-                if (e.getLevel().isGreaterOrEqual(Level.WARN) && e.getLoggerName().endsWith("AckSender")) {
-                    System.out.println(e.getLevel() + " [" + e.getThreadName() + "] " + e.getFormattedMessage());
-                }
+            public void registered(String workerId) {
+                event("REGISTERED", "-", 0, "-", workerId, workerId);
+            }
+
+            @Override
+            public void settled(JobContext job, Settlement settlement) {
+                event(settlement.name(), job, "");
             }
         };
-        appender.setContext(lc);
-        appender.start();
-        Logger acks = lc.getLogger("io.hoist.sdk.internal.AckSender");
-        acks.setLevel(Level.DEBUG);
-        acks.setAdditive(false); // every ack at DEBUG would flood stdout; warnings are echoed above
-        acks.addAppender(appender);
-        Logger session = lc.getLogger("io.hoist.sdk.internal.WorkerSession");
-        session.setLevel(Level.INFO);
-        session.addAppender(appender);
     }
 }

@@ -29,6 +29,9 @@ public interface JobContext {
 
     Map<String, String> headers();
 
+    /** The worker session (worker id) this delivery belongs to. */
+    String workerId();
+
     /** This delivery's number, 1 for the first (attempts charged so far, this one included). */
     int attempt();
 

@@ -118,6 +118,12 @@ public final class Worker implements AutoCloseable {
             return this;
         }
 
+        /** Hears registrations and the fate of each result (see {@link WorkerListener}). */
+        public Builder listener(WorkerListener listener) {
+            options.listener(listener);
+            return this;
+        }
+
         public Builder targets(List<String> targets) {
             options.targets(targets);
             return this;

@@ -29,6 +29,7 @@ public final class WorkerOptions {
     private final Duration callTimeout;
     private final Duration reconnectInitialBackoff;
     private final Duration reconnectMaxBackoff;
+    private final WorkerListener listener;
 
     private WorkerOptions(Builder b) {
         this.targets = List.copyOf(b.targets);
@@ -41,6 +42,7 @@ public final class WorkerOptions {
         this.codec = b.codec;
         this.leaseWait = b.leaseWait;
         this.callTimeout = b.callTimeout;
+        this.listener = b.listener;
         this.reconnectInitialBackoff = b.reconnectInitialBackoff;
         this.reconnectMaxBackoff = b.reconnectMaxBackoff;
     }
@@ -51,7 +53,7 @@ public final class WorkerOptions {
 
     public Builder toBuilder() {
         Builder b = new Builder().targets(targets).queues(queues).concurrency(concurrency).name(name)
-                .labels(labels).gracePeriod(gracePeriod).codec(codec).leaseWait(leaseWait).callTimeout(callTimeout)
+                .labels(labels).gracePeriod(gracePeriod).codec(codec).leaseWait(leaseWait).callTimeout(callTimeout).listener(listener)
                 .reconnectBackoff(reconnectInitialBackoff, reconnectMaxBackoff);
         return channel != null ? b.channel(channel) : b;
     }
@@ -96,6 +98,11 @@ public final class WorkerOptions {
         return callTimeout;
     }
 
+    /** Hears registrations and the fate of each result; does nothing unless set. */
+    public WorkerListener listener() {
+        return listener;
+    }
+
     public Duration reconnectInitialBackoff() {
         return reconnectInitialBackoff;
     }
@@ -124,6 +131,8 @@ public final class WorkerOptions {
         private PayloadCodec codec = new JsonCodec();
         private Duration leaseWait = Duration.ofSeconds(5);
         private Duration callTimeout = Duration.ofSeconds(10);
+        private WorkerListener listener = new WorkerListener() {
+        };
         private Duration reconnectInitialBackoff = Duration.ofMillis(100);
         private Duration reconnectMaxBackoff = Duration.ofSeconds(5);
 
@@ -200,6 +209,11 @@ public final class WorkerOptions {
         }
 
         /** The deadline of each call other than Lease (which gets leaseWait + this); default 10 s. */
+        public Builder listener(WorkerListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
         public Builder callTimeout(Duration callTimeout) {
             this.callTimeout = Objects.requireNonNull(callTimeout, "callTimeout");
             return this;

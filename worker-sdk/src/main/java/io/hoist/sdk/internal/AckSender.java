@@ -11,6 +11,8 @@ import io.hoist.proto.v1.JobAck;
 import io.hoist.proto.v1.NackRequest;
 import io.hoist.proto.v1.NackResponse;
 import io.hoist.proto.v1.WorkerServiceGrpc;
+import io.hoist.sdk.WorkerListener;
+import io.hoist.sdk.WorkerOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,14 +50,16 @@ public final class AckSender {
     private final RunningJobs jobs;
     private final Backoff backoff;
     private final Duration callTimeout;
+    private final WorkerListener listener;
     private final LinkedBlockingQueue<Settlement> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
 
-    public AckSender(BrokerConnection connection, RunningJobs jobs, Backoff backoff, Duration callTimeout) {
+    public AckSender(BrokerConnection connection, RunningJobs jobs, Backoff backoff, WorkerOptions options) {
         this.connection = connection;
         this.jobs = jobs;
         this.backoff = backoff;
-        this.callTimeout = callTimeout;
+        this.callTimeout = options.callTimeout();
+        this.listener = options.listener();
         this.thread = new Thread(this::run, "hoist-acks");
         thread.setDaemon(true);
     }
@@ -141,9 +145,11 @@ public final class AckSender {
     private void settled(RunningJob job, AckResult result) {
         if (result.getOutcome() == AckOutcome.ACK_OUTCOME_ACKED) {
             log.debug("acked {}", job);
+            listener.settled(job, WorkerListener.Settlement.ACKED);
         } else {
             log.warn("ack of {} refused ({}): its lease was lost, so its result does not count; the job runs "
                     + "again (or already did) elsewhere", job, result.getOutcome());
+            listener.settled(job, WorkerListener.Settlement.ACK_REFUSED);
         }
         jobs.remove(job);
     }
@@ -164,10 +170,12 @@ public final class AckSender {
                 NackResponse resp = stub.nack(req.build());
                 connection.reachable();
                 log.debug("nacked {}: now {}", job, resp.getState());
+                listener.settled(job, WorkerListener.Settlement.NACKED);
                 break;
             } catch (StatusRuntimeException e) {
                 if (!retrying(e, retry, stub.getChannel())) {
                     log.warn("nack of {} refused ({})", job, StatusErrors.error(e));
+                    listener.settled(job, WorkerListener.Settlement.NACK_REFUSED);
                     break;
                 }
             }
@@ -194,6 +202,7 @@ public final class AckSender {
         for (RunningJob j : batch) {
             if (j.isLeaseLost()) {
                 log.debug("result of {} not sent: its lease is lost", j);
+                listener.settled(j, WorkerListener.Settlement.NOT_SENT);
                 jobs.remove(j);
             } else {
                 held.add(j);

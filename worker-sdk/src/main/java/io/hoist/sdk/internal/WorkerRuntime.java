@@ -33,9 +33,9 @@ public final class WorkerRuntime implements AutoCloseable {
         RegisterRequest registration = RegisterRequest.newBuilder().setName(options.name())
                 .addAllQueues(options.queues()).setConcurrency(options.concurrency()).putAllLabels(options.labels())
                 .build();
-        this.session = new WorkerSession(connection, registration, jobs, backoff, options.callTimeout());
+        this.session = new WorkerSession(connection, registration, jobs, backoff, options);
         LeasePause pause = new LeasePause();
-        this.acks = new AckSender(connection, jobs, backoff, options.callTimeout());
+        this.acks = new AckSender(connection, jobs, backoff, options);
         this.heartbeater = new Heartbeater(connection, session, jobs, pause, options.callTimeout());
         this.dispatcher = new Dispatcher(handlers, jobs, acks, heartbeater, options.codec());
         this.leaseLoop = new LeaseLoop(connection, session, jobs, dispatcher,

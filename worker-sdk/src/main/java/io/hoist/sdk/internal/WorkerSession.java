@@ -7,6 +7,8 @@ import io.hoist.proto.v1.DeregisterResponse;
 import io.hoist.proto.v1.RegisterRequest;
 import io.hoist.proto.v1.RegisterResponse;
 import io.hoist.proto.v1.WorkerServiceGrpc;
+import io.hoist.sdk.WorkerListener;
+import io.hoist.sdk.WorkerOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +32,7 @@ public final class WorkerSession {
     private final RunningJobs jobs;
     private final Backoff backoff;
     private final Duration callTimeout;
+    private final WorkerListener listener;
     private final ReentrantLock registering = new ReentrantLock();
     private Channel lastChannel; // guarded by registering
     private volatile String workerId;
@@ -37,12 +40,13 @@ public final class WorkerSession {
     private volatile Duration sessionTimeout = Duration.ofSeconds(10);
 
     public WorkerSession(BrokerConnection connection, RegisterRequest registration, RunningJobs jobs, Backoff backoff,
-                         Duration callTimeout) {
+                         WorkerOptions options) {
         this.connection = connection;
         this.registration = registration;
         this.jobs = jobs;
         this.backoff = backoff;
-        this.callTimeout = callTimeout;
+        this.callTimeout = options.callTimeout();
+        this.listener = options.listener();
     }
 
     /** The current session's id, or null while unregistered. */
@@ -135,6 +139,7 @@ public final class WorkerSession {
                         + "session timeout {} ms", workerId, registration.getName(), registration.getQueuesList(),
                 registration.getConcurrency(), connection.target(), heartbeatInterval.toMillis(),
                 sessionTimeout.toMillis());
+        listener.registered(workerId);
     }
 
     /** Graceful exit: the broker gives back the jobs still held, uncharged. One try. */
