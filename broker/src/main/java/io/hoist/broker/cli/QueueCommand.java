@@ -40,11 +40,23 @@ final class QueueCommand implements Runnable {
         broker.out().printf("queue %s: %s, ready %d, scheduled %d, leased %d, dead %d%n", q.getName(),
                 c.getPaused() ? "paused" : "running", q.getReady(), q.getScheduled(), q.getLeased(), q.getDead());
         broker.out().printf("  limits: %s%n", QueuesCommand.limits(q));
-        if (c.hasRetry() || c.hasLeaseDuration() || c.hasTimeout()) {
-            broker.out().printf("  defaults: %s%n", c.toBuilder().clearPaused().clearRateLimit().clearMaxInFlight()
-                    .clearMaxDepth().build().toString().replace('\n', ' ').trim());
+        StringBuilder defaults = new StringBuilder();
+        RetryPolicy r = c.getRetry();
+        if (r.hasMaxAttempts()) defaults.append(" max-attempts=").append(r.getMaxAttempts());
+        if (r.hasInitialBackoff()) defaults.append(" initial-backoff=").append(seconds(r.getInitialBackoff()));
+        if (r.hasMaxBackoff()) defaults.append(" max-backoff=").append(seconds(r.getMaxBackoff()));
+        if (r.hasMultiplier()) defaults.append(" multiplier=").append(r.getMultiplier());
+        if (r.hasJitter()) defaults.append(" jitter=").append(r.getJitter());
+        if (c.hasLeaseDuration()) defaults.append(" lease-duration=").append(seconds(c.getLeaseDuration()));
+        if (c.hasTimeout()) defaults.append(" timeout=").append(seconds(c.getTimeout()));
+        if (defaults.length() > 0) {
+            broker.out().printf("  defaults:%s%n", defaults);
         }
         broker.out().flush();
+    }
+
+    private static String seconds(com.google.protobuf.Duration d) {
+        return io.hoist.broker.config.DurationFormat.format(java.time.Duration.ofSeconds(d.getSeconds(), d.getNanos()));
     }
 
     static QueueInfo update(BrokerConnection broker, String name, QueueConfig config, List<String> paths) {
