@@ -84,7 +84,8 @@ final class QueueState {
         if (config.rate() <= 0 || tokens >= 1 || config.isPaused() || !hasReady()) {
             return Long.MAX_VALUE;
         }
-        return refilledAtMillis + (long) Math.ceil((1 - tokens) * 1000 / config.rate());
+        double wait = Math.ceil((1 - tokens) * 1000 / config.rate());
+        return wait >= Long.MAX_VALUE - refilledAtMillis ? Long.MAX_VALUE : refilledAtMillis + (long) wait;
     }
 
     private void refill(long nowMillis) {

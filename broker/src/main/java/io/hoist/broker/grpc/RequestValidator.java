@@ -206,6 +206,8 @@ final class RequestValidator {
     // ------------------------------------------------------------------ AdminService
 
     static final int DEFAULT_PAGE_SIZE = 100;
+    /** One lease a day: anything slower is a pause, not a rate. */
+    static final double MIN_RATE = 1.0 / 86_400;
     static final int MAX_PAGE_SIZE = 1_000;
 
     Command.ListQueues listQueues(ListQueuesRequest req) {
@@ -225,8 +227,9 @@ final class RequestValidator {
     }
 
     private static QueueConfig queueConfig(io.hoist.proto.v1.QueueConfig c, String path) {
-        if (c.hasRateLimit() && !(c.getRateLimit() >= 0 && c.getRateLimit() <= 1e9)) {
-            throw new InvalidFieldException(path + ".rate_limit", "must be 0 (none) or a positive number of leases per second, got " + c.getRateLimit());
+        if (c.hasRateLimit() && !(c.getRateLimit() == 0 || (c.getRateLimit() >= MIN_RATE && c.getRateLimit() <= 1e9))) {
+            throw new InvalidFieldException(path + ".rate_limit",
+                    "must be 0 (none) or " + MIN_RATE + " to 1e9 leases per second, got " + c.getRateLimit());
         }
         if (c.hasMaxInFlight() && c.getMaxInFlight() < 0) {
             throw new InvalidFieldException(path + ".max_in_flight", "must be 0 (none) or more, got " + c.getMaxInFlight());
@@ -367,8 +370,9 @@ final class RequestValidator {
         return t.getSeconds() * 1000 + t.getNanos() / 1_000_000;
     }
 
-    private static String quote(String s) {
-        String shown = s.length() > 40 ? s.substring(0, 40) + "…" : s;
+    static String quote(String s) {
+        // cut between code points: half a surrogate pair is not UTF-8, and the status would not encode
+        String shown = s.codePointCount(0, s.length()) > 40 ? s.substring(0, s.offsetByCodePoints(0, 40)) + "…" : s;
         return "\"" + shown + "\"";
     }
 }

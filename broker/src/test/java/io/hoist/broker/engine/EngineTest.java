@@ -661,6 +661,20 @@ class EngineTest {
         }
 
         @Test
+        void aVanishinglySmallRate_neverMakesTheNextDeadlineOverflow() {
+            // found by the fuzz test: the next token's time overflowed to a negative deadline
+            configure(new QueueConfig(null, Double.MIN_VALUE, null, null, null, null, null));
+            enqueueOne(spec("q", 0));
+            enqueueOne(spec("q", 0));
+            register("w1", 0);
+            assertThat(lease("w1", 5)).hasSize(1);
+            apply(new Command.Lease("w1", List.of(), 1, 32, new Object()), Outcome.Parked.class);
+            assertThat(engine.nextDeadline()).isEqualTo(T0 + 32);
+            advanceTo(T0 + 32);
+            assertThat(((Outcome.Leased) effects.answers.get(0)[1]).jobs()).isEmpty();
+        }
+
+        @Test
         void parkedLease_isServedWhenTheBucketRefills() {
             configure(new QueueConfig(null, 10.0, null, null, null, null, null));
             for (int i = 0; i < 11; i++) {

@@ -117,6 +117,8 @@ class AdminServiceTest {
         assertRpcError(() -> update("q", QueueConfig.newBuilder(), "colour")).isInvalidField("update_mask.paths[0]");
         assertRpcError(() -> update("q", QueueConfig.newBuilder().setMaxInFlight(-1))).isInvalidField("config.max_in_flight");
         assertRpcError(() -> update("q", QueueConfig.newBuilder().setRateLimit(-5))).isInvalidField("config.rate_limit");
+        assertRpcError(() -> update("q", QueueConfig.newBuilder().setRateLimit(1e-9))).isInvalidField("config.rate_limit");
+        assertRpcError(() -> update("q", QueueConfig.newBuilder().setRateLimit(Double.NaN))).isInvalidField("config.rate_limit");
         assertRpcError(() -> update("bad name", QueueConfig.newBuilder())).isInvalidField("name");
     }
 

@@ -91,6 +91,20 @@ class JobServiceTest {
         assertThat(job.getDeadReason()).isEqualTo(DeadReason.DEAD_REASON_UNSPECIFIED);
     }
 
+    /** Found by FuzzTest: the quoted value was cut inside a surrogate pair, and the status did not encode. */
+    @Test
+    void anInvalidTypeWithEmojiAtTheCut_isQuotedWithoutHalfASurrogatePair() {
+        String type = "x".repeat(39) + "\ud83d\ude00" + "y".repeat(10);
+
+        RpcErrorAssert.assertRpcError(() -> broker.enqueue(spec("emails").setType(type))).isInvalidField("jobs[0].type");
+        io.grpc.StatusRuntimeException e = org.assertj.core.api.Assertions.catchThrowableOfType(
+                io.grpc.StatusRuntimeException.class, () -> broker.enqueue(spec("emails").setType(type)));
+
+        String message = e.getStatus().getDescription();
+        assertThat(message).contains("x".repeat(39) + "\ud83d\ude00…");
+        assertThat(message.chars().filter(c -> Character.isSurrogate((char) c)).count()).isEqualTo(2);
+    }
+
     @Test
     void enqueueOfABatch_answersOneJobPerSpecInOrder() {
         List<EnqueuedJob> enqueued = broker.enqueue(
