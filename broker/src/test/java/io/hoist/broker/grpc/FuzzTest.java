@@ -184,15 +184,27 @@ class FuzzTest {
             server.close();
             start(config);
             assertHealthy();
-            Map<String, long[]> after = queueCounts();
-            assertThat(render(after)).as("ListQueues counts after a restart on the same data dir")
-                    .isEqualTo(render(counts));
-            assertThat(allJobs(after.keySet())).as("jobs and their states after a restart").isEqualTo(jobs);
+            // leases of a few ms (the fuzzer makes them) may run out around the restart, so a job
+            // may have moved on by time alone; nothing may be lost, appear, or move any other way
+            Map<String, long[]> after = awaitConsistentStore();
+            assertThat(after.keySet()).as("queues after a restart on the same data dir").isEqualTo(counts.keySet());
+            Map<String, JobState> restarted = allJobs(after.keySet());
+            assertThat(restarted.keySet()).as("job ids after a restart on the same data dir").isEqualTo(jobs.keySet());
+            jobs.forEach((id, before) -> assertThat(movedByTimeAlone(before, restarted.get(id)))
+                    .as("job %s was %s before the restart and %s after", id, before, restarted.get(id)).isTrue());
             System.out.printf("FuzzTest: %d jobs in %d queues, consistent before and after a restart; total %d ms%n",
                     jobs.size(), counts.size(), (System.nanoTime() - t0) / 1_000_000);
         } finally {
             stop();
         }
+    }
+
+    /** The same state, or one a lease expiry, a session expiry or a due run_at leads to. */
+    private static boolean movedByTimeAlone(JobState before, JobState after) {
+        return before == after
+                || (before == JobState.JOB_STATE_LEASED && (after == JobState.JOB_STATE_READY
+                        || after == JobState.JOB_STATE_DEAD || after == JobState.JOB_STATE_CANCELED))
+                || (before == JobState.JOB_STATE_SCHEDULED && after == JobState.JOB_STATE_READY);
     }
 
     private void start(BrokerConfig config) throws IOException, InterruptedException {
