@@ -1,0 +1,119 @@
+package io.hoist.loadtest;
+
+import io.grpc.ManagedChannel;
+import io.hoist.proto.v1.AckRequest;
+import io.hoist.proto.v1.AckResponse;
+import io.hoist.proto.v1.AckResult;
+import io.hoist.proto.v1.DeregisterRequest;
+import io.hoist.proto.v1.JobAck;
+import io.hoist.proto.v1.LeaseRequest;
+import io.hoist.proto.v1.LeaseResponse;
+import io.hoist.proto.v1.LeasedJob;
+import io.hoist.proto.v1.RegisterRequest;
+import io.hoist.proto.v1.WorkerServiceGrpc;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * W2 with raw RPCs, the floor under what any SDK can do: each consumer registers, then loops Lease
+ * (up to {@code inFlight} jobs) and one Ack call holding a JobAck for each job of the answer. No
+ * heartbeats: every Lease and Ack carries the worker id, which renews the session, and each job is
+ * acked long before its lease could expire.
+ */
+final class RawDrainer implements Drainer {
+    private static final long LEASE_WAIT_MS = 500;
+
+    private final String target;
+    private final String queue;
+    private final int consumers;
+    private final int inFlight;
+    private final AtomicLong acked = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong endNanos = new AtomicLong();
+    private final AtomicReference<Throwable> firstError = new AtomicReference<>();
+
+    RawDrainer(String target, String queue, int consumers, int inFlight) {
+        this.target = target;
+        this.queue = queue;
+        this.consumers = consumers;
+        this.inFlight = inFlight;
+    }
+
+    @Override
+    public long acked() {
+        return acked.get();
+    }
+
+    @Override
+    public long refused() {
+        return refused.get();
+    }
+
+    @Override
+    public long run(long jobs, long timeoutNanos) throws InterruptedException {
+        long start = System.nanoTime();
+        long deadline = start + timeoutNanos;
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < consumers; i++) {
+            int index = i;
+            Thread t = new Thread(() -> consume(index, jobs, deadline), "loadtest-raw-consumer-" + i);
+            t.start();
+            threads.add(t);
+        }
+        for (Thread t : threads) t.join();
+        if (firstError.get() != null) System.err.println("hoist-loadtest: raw consumer failed: " + firstError.get());
+        long end = endNanos.get();
+        return (end == 0 ? System.nanoTime() : end) - start;
+    }
+
+    private void consume(int index, long jobs, long deadline) {
+        ManagedChannel channel = Channels.open(target);
+        WorkerServiceGrpc.WorkerServiceBlockingStub stub = WorkerServiceGrpc.newBlockingStub(channel);
+        String workerId = null;
+        try {
+            workerId = stub.withDeadlineAfter(10, TimeUnit.SECONDS).register(RegisterRequest.newBuilder()
+                    .setName("loadtest-raw-" + index).addQueues(queue).setConcurrency(inFlight).build()).getWorkerId();
+            LeaseRequest lease = LeaseRequest.newBuilder().setWorkerId(workerId).addQueues(queue)
+                    .setMaxJobs(inFlight).setWait(Channels.millis(LEASE_WAIT_MS)).build();
+            while (acked.get() < jobs && System.nanoTime() < deadline) {
+                LeaseResponse leased = stub.withDeadlineAfter(LEASE_WAIT_MS + 10_000, TimeUnit.MILLISECONDS).lease(lease);
+                if (leased.getJobsCount() == 0) continue;
+                AckRequest.Builder ack = AckRequest.newBuilder().setWorkerId(workerId);
+                for (LeasedJob j : leased.getJobsList()) {
+                    ack.addAcks(JobAck.newBuilder().setJobId(j.getJob().getId()).setLeaseToken(j.getLeaseToken()));
+                }
+                AckResponse answer = stub.withDeadlineAfter(10, TimeUnit.SECONDS).ack(ack.build());
+                count(answer, jobs);
+            }
+        } catch (RuntimeException e) {
+            firstError.compareAndSet(null, e);
+        } finally {
+            deregister(stub, workerId);
+            Channels.close(channel);
+        }
+    }
+
+    private void count(AckResponse answer, long jobs) {
+        for (AckResult r : answer.getResultsList()) {
+            if (r.getOutcomeValue() != io.hoist.proto.v1.AckOutcome.ACK_OUTCOME_ACKED_VALUE) {
+                refused.incrementAndGet();
+            } else if (acked.incrementAndGet() == jobs) {
+                endNanos.set(System.nanoTime());
+            }
+        }
+    }
+
+    /** Hands back anything still held (nothing, normally), so no job waits out a lease. */
+    private static void deregister(WorkerServiceGrpc.WorkerServiceBlockingStub stub, String workerId) {
+        if (workerId == null) return;
+        try {
+            stub.withDeadlineAfter(5, TimeUnit.SECONDS).deregister(DeregisterRequest.newBuilder().setWorkerId(workerId).build());
+        } catch (RuntimeException e) {
+            System.err.println("hoist-loadtest: deregister failed: " + e);
+        }
+    }
+}
