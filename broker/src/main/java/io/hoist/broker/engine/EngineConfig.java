@@ -12,19 +12,4 @@ public record EngineConfig(long sessionTimeoutMillis, long heartbeatIntervalMill
 
     public static final EngineConfig DEFAULTS = new EngineConfig(10_000, 2_000, 300_000,
             RetryPolicy.DEFAULT, 30_000, 1_800_000, 30_000);
-
-    public EngineConfig withSessionTimeoutMillis(long v) {
-        return new EngineConfig(v, heartbeatIntervalMillis, retentionMillis, defaultRetry,
-                defaultLeaseDurationMillis, defaultTimeoutMillis, maxLeaseWaitMillis);
-    }
-
-    public EngineConfig withRetentionMillis(long v) {
-        return new EngineConfig(sessionTimeoutMillis, heartbeatIntervalMillis, v, defaultRetry,
-                defaultLeaseDurationMillis, defaultTimeoutMillis, maxLeaseWaitMillis);
-    }
-
-    public EngineConfig withHeartbeatIntervalMillis(long v) {
-        return new EngineConfig(sessionTimeoutMillis, v, retentionMillis, defaultRetry,
-                defaultLeaseDurationMillis, defaultTimeoutMillis, maxLeaseWaitMillis);
-    }
 }

@@ -1,8 +1,6 @@
 package io.hoist.broker.engine;
 
 import java.util.ArrayDeque;
-import java.util.EnumMap;
-import java.util.Map;
 
 /**
  * One queue's ready jobs, by priority then FIFO, and its counts per state. Ready entries are
@@ -16,7 +14,8 @@ final class QueueState {
     private final String name;
     @SuppressWarnings("unchecked")
     private final ArrayDeque<ReadyEntry>[] ready = new ArrayDeque[JobSpec.MAX_PRIORITY + 1];
-    private final Map<JobState, Long> counts = new EnumMap<>(JobState.class);
+    /** Jobs per state, indexed by {@link JobState#ordinal()}. */
+    private final long[] counts = new long[JobState.values().length];
     private QueueConfig config = QueueConfig.EMPTY;
     /** The rate limit's bucket: it holds one second's worth and starts full. */
     private double tokens;
@@ -31,9 +30,6 @@ final class QueueState {
         this.name = name;
         for (int p = 0; p < ready.length; p++) {
             ready[p] = new ArrayDeque<>();
-        }
-        for (JobState s : JobState.values()) {
-            counts.put(s, 0L);
         }
     }
 
@@ -130,14 +126,14 @@ final class QueueState {
 
     void counted(JobState from, JobState to) {
         if (from != null) {
-            counts.merge(from, -1L, Long::sum);
+            counts[from.ordinal()]--;
         }
         if (to != null) {
-            counts.merge(to, 1L, Long::sum);
+            counts[to.ordinal()]++;
         }
     }
 
     long count(JobState state) {
-        return counts.get(state);
+        return counts[state.ordinal()];
     }
 }
