@@ -2,6 +2,7 @@ package io.hoist.broker.cli;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Durations;
 import io.hoist.proto.v1.EnqueueRequest;
 import io.hoist.proto.v1.EnqueuedJob;
 import io.hoist.proto.v1.GetJobRequest;
@@ -79,11 +80,11 @@ final class EnqueueCommand implements Callable<Integer> {
     public Integer call() {
         JobSpec.Builder job = JobSpec.newBuilder().setQueue(queue).setType(type).setPriority(priority)
                 .setPayload(ByteString.copyFrom(payloadBytes())).putAllHeaders(headers);
-        if (delay != null) job.setDelay(duration(delay));
+        if (delay != null) job.setDelay(Durations.fromNanos(delay.toNanos()));
         if (runAt != null) job.setRunAt(timestamp(runAt));
         if (maxAttempts != null) job.setRetry(RetryPolicy.newBuilder().setMaxAttempts(maxAttempts));
         if (uniqueKey != null) job.setUniqueKey(uniqueKey);
-        if (uniqueFor != null) job.setUniqueFor(duration(uniqueFor));
+        if (uniqueFor != null) job.setUniqueFor(Durations.fromNanos(uniqueFor.toNanos()));
         if (jobId != null) job.setJobId(jobId);
         return broker.call(() -> {
             EnqueuedJob e = broker.jobs().enqueue(EnqueueRequest.newBuilder().addJobs(job).build()).getJobs(0);
@@ -122,9 +123,5 @@ final class EnqueueCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--run-at must be an ISO-8601 instant like 2026-12-01T09:00:00Z, got '" + text + "'");
         }
-    }
-
-    static com.google.protobuf.Duration duration(Duration d) {
-        return com.google.protobuf.Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()).build();
     }
 }

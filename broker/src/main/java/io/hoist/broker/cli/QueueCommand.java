@@ -1,6 +1,7 @@
 package io.hoist.broker.cli;
 
 import com.google.protobuf.FieldMask;
+import com.google.protobuf.util.Durations;
 import io.hoist.proto.v1.PurgeQueueRequest;
 import io.hoist.proto.v1.PurgeQueueResponse;
 import io.hoist.proto.v1.QueueConfig;
@@ -166,11 +167,11 @@ final class QueueCommand implements Runnable {
             if (maxDepth != null) { c.setMaxDepth(maxDepth); paths.add("max_depth"); }
             RetryPolicy.Builder r = RetryPolicy.newBuilder();
             if (maxAttempts != null) { r.setMaxAttempts(maxAttempts); paths.add("retry.max_attempts"); }
-            if (initialBackoff != null) { r.setInitialBackoff(duration(initialBackoff)); paths.add("retry.initial_backoff"); }
-            if (maxBackoff != null) { r.setMaxBackoff(duration(maxBackoff)); paths.add("retry.max_backoff"); }
+            if (initialBackoff != null) { r.setInitialBackoff(Durations.fromNanos(initialBackoff.toNanos())); paths.add("retry.initial_backoff"); }
+            if (maxBackoff != null) { r.setMaxBackoff(Durations.fromNanos(maxBackoff.toNanos())); paths.add("retry.max_backoff"); }
             if (!r.build().equals(RetryPolicy.getDefaultInstance())) c.setRetry(r);
-            if (leaseDuration != null) { c.setLeaseDuration(duration(leaseDuration)); paths.add("lease_duration"); }
-            if (timeout != null) { c.setTimeout(duration(timeout)); paths.add("timeout"); }
+            if (leaseDuration != null) { c.setLeaseDuration(Durations.fromNanos(leaseDuration.toNanos())); paths.add("lease_duration"); }
+            if (timeout != null) { c.setTimeout(Durations.fromNanos(timeout.toNanos())); paths.add("timeout"); }
             return broker.call(() -> {
                 QueueInfo q = paths.isEmpty() ? show() : update(broker, name, c.build(), paths);
                 printQueue(broker, q);
@@ -182,10 +183,6 @@ final class QueueCommand implements Runnable {
                     .stream().filter(q -> q.getName().equals(name)).findFirst()
                     .orElseThrow(() -> new CommandLine.ParameterException(broker.spec.commandLine(),
                             "no queue named " + name + " (a queue exists once used or configured)"));
-        }
-
-        private static com.google.protobuf.Duration duration(java.time.Duration d) {
-            return com.google.protobuf.Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()).build();
         }
     }
 }
