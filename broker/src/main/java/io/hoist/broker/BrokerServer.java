@@ -7,7 +7,16 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.hoist.broker.auth.AuthInterceptor;
+import io.hoist.broker.auth.ExposureWarnings;
+import io.hoist.broker.auth.MetricsGuard;
+import io.hoist.broker.auth.TokenFile;
+import io.hoist.broker.auth.Tokens;
 import io.hoist.broker.config.BrokerConfig;
+import io.hoist.broker.config.SecurityConfig;
+import io.hoist.broker.http.MetricsAccess;
+import io.hoist.broker.transport.ConnectionLimit;
+import io.hoist.broker.transport.TlsContexts;
 import io.hoist.broker.engine.EngineConfig;
 import io.hoist.broker.engine.RetryPolicy;
 import io.hoist.broker.grpc.GrpcApi;
@@ -16,6 +25,7 @@ import io.hoist.broker.runtime.EngineLoop;
 import io.hoist.broker.engine.Command;
 import io.hoist.broker.engine.Outcome;
 import io.hoist.broker.metrics.BrokerMetrics;
+import io.hoist.broker.store.DiskSpace;
 import io.hoist.broker.store.Store;
 import io.hoist.broker.store.rocksdb.RocksStore;
 import org.slf4j.Logger;
@@ -38,30 +48,54 @@ public final class BrokerServer implements AutoCloseable {
 
     private final BrokerConfig config;
     private final Clock clock;
+    private final DiskSpace.Source freeSpace;
     private Store store;
     private EngineLoop loop;
     private Server grpc;
     private HealthStatusManager health;
     private HttpEndpoints http;
+    private ConnectionLimit connections;
     private BrokerMetrics metrics;
     private volatile boolean closed;
 
     public BrokerServer(BrokerConfig config, Clock clock) {
+        this(config, clock, DiskSpace.fileSystemOf(config.dataDir()));
+    }
+
+    /** @param freeSpace how much room the data dir has left (tests decide it) */
+    public BrokerServer(BrokerConfig config, Clock clock, DiskSpace.Source freeSpace) {
         this.config = config;
         this.clock = clock;
+        this.freeSpace = freeSpace;
     }
 
     public BrokerServer start() throws IOException, InterruptedException {
+        SecurityConfig security = config.security();
+        // a bad tokens or TLS file stops the start before the store opens
+        Tokens tokens = security.tokens() ? TokenFile.load(security.tokensFile()) : null;
+        var grpcTls = security.tls() ? TlsContexts.grpc(security) : null;
+        var httpTls = security.tls() ? TlsContexts.http(security) : null;
         store = RocksStore.open(config.dataDir());
         metrics = new BrokerMetrics(store::sizeBytes, store::figure);
+        DiskSpace disk = new DiskSpace(config.dataDir(), config.minFreeDiskBytes(), freeSpace, clock);
+        metrics.watchDisk(disk);
         loop = new EngineLoop(engineConfig(config), store, clock, config.fsync(), config.fsyncInterval().toMillis(),
-                metrics);
+                metrics, disk);
         loop.start();
         health = new HealthStatusManager();
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
                 .directExecutor() // handlers only validate and queue a command; they never block
                 .maxInboundMessageSize(config.maxInboundMessageBytes())
-                .intercept(metrics.grpcInterceptor())
+                .maxConcurrentCallsPerConnection(security.maxConcurrentStreams());
+        if (grpcTls != null) {
+            builder.sslContext(grpcTls);
+        }
+        connections = new ConnectionLimit(security.maxConnections());
+        connections.applyTo(builder);
+        if (tokens != null) {
+            builder.intercept(new AuthInterceptor(tokens)); // added first so it runs inside the metrics interceptor: refusals are counted
+        }
+        builder.intercept(metrics.grpcInterceptor())
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .addService(ProtoReflectionService.newInstance());
@@ -69,11 +103,19 @@ public final class BrokerServer implements AutoCloseable {
             builder.addService(s);
         }
         grpc = builder.build().start();
-        http = new HttpEndpoints(config.host(), config.httpPort(), this::notReadyReason, this::scrape);
+        http = new HttpEndpoints(config.host(), config.httpPort(), httpTls,
+                security.metricsAuth() ? new MetricsGuard(tokens) : MetricsAccess.OPEN, this::notReadyReason, this::scrape);
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         log.info("hoist broker serving gRPC on {}:{} and HTTP on {}:{}, data in {}, fsync {}",
                 config.host(), grpcPort(), config.host(), httpPort(), config.dataDir().toAbsolutePath(),
                 config.fsync().name().toLowerCase());
+        log.info("security: tls={} client-certificates={} tokens={} metrics-auth={} max-concurrent-streams={} max-connections={}",
+                security.tls() ? "on" : "off", security.mutualTls() ? "required" : "not asked",
+                tokens == null ? "off (no authentication)" : tokens.size() + " from " + security.tokensFile(),
+                security.metricsAuth() ? "on" : "off", security.maxConcurrentStreams(), security.maxConnections());
+        for (String warning : ExposureWarnings.of(config.host(), security)) {
+            log.warn(warning);
+        }
         return this;
     }
 
@@ -147,6 +189,9 @@ public final class BrokerServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 grpc.shutdownNow();
             }
+        }
+        if (connections != null) {
+            connections.close(); // gRPC leaves the event loops it was given running
         }
         if (http != null) {
             http.close();

@@ -13,6 +13,7 @@ import io.hoist.sdk.internal.StatusErrors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -34,7 +35,8 @@ public final class HoistClient implements AutoCloseable {
     private final Backoff queueFullBackoff;
 
     private HoistClient(Builder b) {
-        this.connection = b.channel != null ? BrokerConnection.over(b.channel) : BrokerConnection.to(List.of(b.target));
+        this.connection = b.channel != null ? BrokerConnection.over(b.channel, b.security)
+                : BrokerConnection.to(List.of(b.target), b.security);
         this.callTimeout = b.callTimeout;
         this.codec = b.codec;
         this.queueFullAttempts = b.queueFullAttempts;
@@ -146,6 +148,7 @@ public final class HoistClient implements AutoCloseable {
         private int queueFullAttempts = 5;
         private Duration queueFullInitialBackoff = Duration.ofMillis(100);
         private Duration queueFullMaxBackoff = Duration.ofSeconds(2);
+        private ConnectionSecurity security = ConnectionSecurity.PLAINTEXT;
 
         private Builder() {
         }
@@ -156,9 +159,42 @@ public final class HoistClient implements AutoCloseable {
             return this;
         }
 
-        /** An existing channel (TLS, interceptors…); the client uses it instead of a target and does not close it. */
+        /**
+         * An existing channel (its own TLS, interceptors…); the client uses it instead of a target and
+         * does not close it. A {@link #token} is still sent on it.
+         */
         public Builder channel(ManagedChannel channel) {
             this.channel = Objects.requireNonNull(channel, "channel");
+            return this;
+        }
+
+        /** A token's secret (from {@code hoist token create}), sent as {@code authorization: Bearer} on every call. */
+        public Builder token(String secret) {
+            this.security = security.withToken(secret);
+            return this;
+        }
+
+        /** TLS, trusting the JVM's default CAs. */
+        public Builder tls() {
+            this.security = security.withTls();
+            return this;
+        }
+
+        /** TLS, trusting the CA certificate(s) in this PEM file (implies {@link #tls()}). */
+        public Builder tlsTrust(Path caPem) {
+            this.security = security.withTrustedCa(caPem);
+            return this;
+        }
+
+        /** Mutual TLS: present this PEM certificate and its unencrypted PKCS#8 PEM key (implies {@link #tls()}). */
+        public Builder tlsClientCertificate(Path certPem, Path keyPem) {
+            this.security = security.withClientCertificate(certPem, keyPem);
+            return this;
+        }
+
+        /** All of the above at once. */
+        public Builder security(ConnectionSecurity security) {
+            this.security = Objects.requireNonNull(security, "security");
             return this;
         }
 

@@ -134,6 +134,36 @@ public final class Worker implements AutoCloseable {
             return this;
         }
 
+        /** TLS and token at once. */
+        public Builder security(ConnectionSecurity security) {
+            options.security(security);
+            return this;
+        }
+
+        /** A token's secret, sent as {@code authorization: Bearer} on every call. */
+        public Builder token(String secret) {
+            options.token(secret);
+            return this;
+        }
+
+        /** TLS, trusting the JVM's default CAs. */
+        public Builder tls() {
+            options.tls();
+            return this;
+        }
+
+        /** TLS, trusting the CA certificate(s) in this PEM file. */
+        public Builder tlsTrust(java.nio.file.Path caPem) {
+            options.tlsTrust(caPem);
+            return this;
+        }
+
+        /** Mutual TLS: present this PEM certificate and its unencrypted PKCS#8 PEM key. */
+        public Builder tlsClientCertificate(java.nio.file.Path certPem, java.nio.file.Path keyPem) {
+            options.tlsClientCertificate(certPem, keyPem);
+            return this;
+        }
+
         public Builder queues(String... queues) {
             options.queues(queues);
             return this;

@@ -4,6 +4,7 @@ import io.grpc.ManagedChannel;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,6 +31,7 @@ public final class WorkerOptions {
     private final Duration reconnectInitialBackoff;
     private final Duration reconnectMaxBackoff;
     private final WorkerListener listener;
+    private final ConnectionSecurity security;
 
     private WorkerOptions(Builder b) {
         this.targets = List.copyOf(b.targets);
@@ -45,6 +47,7 @@ public final class WorkerOptions {
         this.listener = b.listener;
         this.reconnectInitialBackoff = b.reconnectInitialBackoff;
         this.reconnectMaxBackoff = b.reconnectMaxBackoff;
+        this.security = b.security;
     }
 
     public static Builder builder() {
@@ -54,7 +57,7 @@ public final class WorkerOptions {
     public Builder toBuilder() {
         Builder b = new Builder().targets(targets).queues(queues).concurrency(concurrency).name(name)
                 .labels(labels).gracePeriod(gracePeriod).codec(codec).leaseWait(leaseWait).callTimeout(callTimeout).listener(listener)
-                .reconnectBackoff(reconnectInitialBackoff, reconnectMaxBackoff);
+                .reconnectBackoff(reconnectInitialBackoff, reconnectMaxBackoff).security(security);
         return channel != null ? b.channel(channel) : b;
     }
 
@@ -111,12 +114,18 @@ public final class WorkerOptions {
         return reconnectMaxBackoff;
     }
 
+    /** TLS and token; {@link ConnectionSecurity#PLAINTEXT} unless set. */
+    public ConnectionSecurity security() {
+        return security;
+    }
+
     @Override
     public String toString() {
         return "WorkerOptions{targets=" + (channel != null ? "[given channel]" : targets) + ", queues=" + queues
                 + ", concurrency=" + concurrency + ", name=" + name + ", labels=" + labels + ", gracePeriod="
                 + gracePeriod + ", leaseWait=" + leaseWait + ", callTimeout=" + callTimeout + ", reconnectBackoff="
-                + reconnectInitialBackoff + ".." + reconnectMaxBackoff + ", codec=" + codec.getClass().getSimpleName() + "}";
+                + reconnectInitialBackoff + ".." + reconnectMaxBackoff + ", codec=" + codec.getClass().getSimpleName()
+                + ", security=" + security + "}";
     }
 
     /** Every option starts at its default (see docs/sdk.md); only {@code queues} is required. */
@@ -135,6 +144,7 @@ public final class WorkerOptions {
         };
         private Duration reconnectInitialBackoff = Duration.ofMillis(100);
         private Duration reconnectMaxBackoff = Duration.ofSeconds(5);
+        private ConnectionSecurity security = ConnectionSecurity.PLAINTEXT;
 
         private Builder() {
         }
@@ -150,9 +160,42 @@ public final class WorkerOptions {
             return this;
         }
 
-        /** An existing channel (TLS, interceptors…) used instead of targets; {@link Worker#close()} leaves it open. */
+        /**
+         * An existing channel (its own TLS, interceptors…) used instead of targets; {@link Worker#close()}
+         * leaves it open. A {@link #token} is still sent on it.
+         */
         public Builder channel(ManagedChannel channel) {
             this.channel = Objects.requireNonNull(channel, "channel");
+            return this;
+        }
+
+        /** A token's secret (from {@code hoist token create}), sent as {@code authorization: Bearer} on every call. */
+        public Builder token(String secret) {
+            this.security = security.withToken(secret);
+            return this;
+        }
+
+        /** TLS, trusting the JVM's default CAs. */
+        public Builder tls() {
+            this.security = security.withTls();
+            return this;
+        }
+
+        /** TLS, trusting the CA certificate(s) in this PEM file (implies {@link #tls()}). */
+        public Builder tlsTrust(Path caPem) {
+            this.security = security.withTrustedCa(caPem);
+            return this;
+        }
+
+        /** Mutual TLS: present this PEM certificate and its unencrypted PKCS#8 PEM key (implies {@link #tls()}). */
+        public Builder tlsClientCertificate(Path certPem, Path keyPem) {
+            this.security = security.withClientCertificate(certPem, keyPem);
+            return this;
+        }
+
+        /** All of the above at once. */
+        public Builder security(ConnectionSecurity security) {
+            this.security = Objects.requireNonNull(security, "security");
             return this;
         }
 

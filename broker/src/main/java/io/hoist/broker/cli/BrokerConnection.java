@@ -3,9 +3,11 @@ package io.hoist.broker.cli;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
+import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.hoist.sdk.ConnectionSecurity;
 import io.hoist.proto.v1.AdminServiceGrpc;
 import io.hoist.proto.v1.JobServiceGrpc;
 import picocli.CommandLine;
@@ -26,10 +28,14 @@ public final class BrokerConnection {
     @Option(names = "--json", description = "Print JSON (protobuf's JSON mapping) instead of a table.")
     boolean json;
 
+    @CommandLine.Mixin
+    ClientSecurity security;
+
     @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
     CommandLine.Model.CommandSpec spec;
 
     private ManagedChannel channel;
+    private CallCredentials token;
 
     ManagedChannel channel() {
         if (channel == null) {
@@ -44,17 +50,19 @@ public final class BrokerConnection {
             } catch (NumberFormatException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--broker port is not a number: '" + broker + "'");
             }
-            channel = NettyChannelBuilder.forAddress(broker.substring(0, colon), port).usePlaintext().build();
+            ConnectionSecurity s = security.toSecurity();
+            channel = NettyChannelBuilder.forAddress(broker.substring(0, colon), port, s.channelCredentials()).build();
+            token = s.callCredentials().orElse(null);
         }
         return channel;
     }
 
     AdminServiceGrpc.AdminServiceBlockingStub admin() {
-        return AdminServiceGrpc.newBlockingStub(channel()).withDeadlineAfter(10, TimeUnit.SECONDS);
+        return AdminServiceGrpc.newBlockingStub(channel()).withCallCredentials(token).withDeadlineAfter(10, TimeUnit.SECONDS);
     }
 
     JobServiceGrpc.JobServiceBlockingStub jobs() {
-        return JobServiceGrpc.newBlockingStub(channel()).withDeadlineAfter(10, TimeUnit.SECONDS);
+        return JobServiceGrpc.newBlockingStub(channel()).withCallCredentials(token).withDeadlineAfter(10, TimeUnit.SECONDS);
     }
 
     PrintWriter out() {
@@ -78,8 +86,11 @@ public final class BrokerConnection {
             PrintWriter err = spec.commandLine().getErr();
             switch (e.getStatus().getCode()) {
                 case UNAVAILABLE -> err.println("hoist: cannot reach the broker at " + broker
-                        + " (" + e.getStatus().getDescription() + "). Is it running? Set --broker or HOIST_BROKER.");
+                        + " (" + e.getStatus().getDescription() + "). Is it running? Set --broker or HOIST_BROKER."
+                        + (security.tls || security.tlsCa != null ? "" : " If it serves TLS, give --tls-ca FILE or --tls."));
                 case DEADLINE_EXCEEDED -> err.println("hoist: the broker at " + broker + " did not answer within 10 s");
+                case UNAUTHENTICATED -> err.println("hoist: UNAUTHENTICATED: " + e.getStatus().getDescription()
+                        + " (set HOIST_TOKEN or --token)");
                 default -> err.println("hoist: " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
             }
             err.flush();

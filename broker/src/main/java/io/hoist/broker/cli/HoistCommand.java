@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         versionProvider = HoistCommand.Version.class,
         description = "Hoist, a durable task broker: producers enqueue jobs over gRPC, workers lease them.",
         subcommands = {ServeCommand.class, EnqueueCommand.class, JobCommand.class, WorkCommand.class, QueuesCommand.class, QueueCommand.class, DlqCommand.class,
-                WorkersCommand.class, StatsCommand.class, BackupCommand.class, CommandLine.HelpCommand.class},
+                WorkersCommand.class, StatsCommand.class, BackupCommand.class, TokenCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Start a broker with defaults: hoist serve",
                 "Client commands talk to --broker HOST:PORT (env HOIST_BROKER, default localhost:7070).",
                 "Exit codes: 0 done, 1 the broker refused or could not be reached, 2 bad usage or a missing --yes."})

@@ -2,7 +2,9 @@ package io.hoist.broker.cli;
 
 import io.hoist.broker.BrokerServer;
 import io.hoist.broker.config.BrokerConfig;
+import io.hoist.broker.config.ByteSizeFormat;
 import io.hoist.broker.config.DurationFormat;
+import io.hoist.broker.config.SecurityConfig;
 import io.hoist.broker.runtime.FsyncPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +24,8 @@ import java.util.concurrent.Callable;
                 "Stops cleanly on SIGTERM or Ctrl-C: no new calls, the calls in flight finish, the store closes."},
         footer = {"", "Each setting comes from its flag, else its HOIST_* variable, else the config file, else the default.",
                 "The config file is YAML keyed by flag name, e.g.:  grpc-port: 7070   fsync: always   retention: 10m",
-                "Durations are written 500ms, 3s, 5m, 1h."})
+                "Durations are written 500ms, 3s, 5m, 1h.",
+                "Beyond loopback: --tokens-file, --tls-cert, --tls-key (docs/operations.md)."})
 public final class ServeCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
 
@@ -39,7 +42,7 @@ public final class ServeCommand implements Callable<Integer> {
     int grpcPort;
 
     @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "7071",
-            description = "HTTP port for /healthz and /readyz. Env HOIST_HTTP_PORT. Default: ${DEFAULT-VALUE}")
+            description = "HTTP port for /healthz, /readyz and /metrics. Env HOIST_HTTP_PORT. Default: ${DEFAULT-VALUE}")
     int httpPort;
 
     @Option(names = "--fsync", paramLabel = "POLICY", defaultValue = "always",
@@ -79,6 +82,42 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Most jobs in one Enqueue call. Env HOIST_MAX_BATCH. Default: ${DEFAULT-VALUE}")
     int maxBatch;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "PEM certificate (chain) of the broker: gRPC and HTTP serve TLS. Needs --tls-key. Env HOIST_TLS_CERT.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+            description = "PEM private key of --tls-cert, unencrypted PKCS#8 ('BEGIN PRIVATE KEY'). Env HOIST_TLS_KEY.")
+    Path tlsKey;
+
+    @Option(names = "--tls-client-ca", paramLabel = "FILE",
+            description = "PEM CA certificates: gRPC clients must present a certificate signed by one (mutual TLS). Env HOIST_TLS_CLIENT_CA.")
+    Path tlsClientCa;
+
+    @Option(names = "--tokens-file", paramLabel = "FILE",
+            description = "YAML file of accepted tokens (hashed secrets; roles producer, worker, admin; optional queue patterns):"
+                    + " every gRPC call then needs 'authorization: Bearer <secret>'. Mint one with 'hoist token create'."
+                    + " Without it there is no authentication. Env HOIST_TOKENS_FILE.")
+    Path tokensFile;
+
+    @Option(names = "--metrics-auth", paramLabel = "BOOLEAN", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+            description = "/metrics only for an admin token (Authorization: Bearer); needs --tokens-file. Env HOIST_METRICS_AUTH. Default: ${DEFAULT-VALUE}")
+    boolean metricsAuth;
+
+    @Option(names = "--max-concurrent-streams", paramLabel = "N", defaultValue = "1000",
+            description = "Calls in flight on one gRPC connection; more wait. Env HOIST_MAX_CONCURRENT_STREAMS. Default: ${DEFAULT-VALUE}")
+    int maxConcurrentStreams;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "10000",
+            description = "Open gRPC connections; more are closed at once. Env HOIST_MAX_CONNECTIONS. Default: ${DEFAULT-VALUE}")
+    int maxConnections;
+
+    @Option(names = "--min-free-disk", paramLabel = "SIZE", defaultValue = "256MiB", converter = ByteSizeConverter.class,
+            description = {"Below this much free space in --data-dir, enqueues are refused (RESOURCE_EXHAUSTED, DISK_FULL)",
+                    "and /readyz answers 503, while acks, nacks and leases go on; 0 turns it off. Sizes: 4096, 512KiB, 64MiB, 1GiB.",
+                    "Env HOIST_MIN_FREE_DISK. Default: ${DEFAULT-VALUE}"})
+    long minFreeDisk;
+
     @Option(names = "--config", paramLabel = "FILE",
             description = "A YAML file of settings keyed by flag name (grpc-port: 7070). Env HOIST_CONFIG.")
     Path configFile;
@@ -105,7 +144,10 @@ public final class ServeCommand implements Callable<Integer> {
         BrokerConfig config;
         try {
             config = new BrokerConfig(dataDir, host, grpcPort, httpPort, fsync, fsyncInterval, sessionTimeout,
-                    heartbeatInterval, maxPayloadBytes, retention, maxBatch);
+                    heartbeatInterval, maxPayloadBytes, retention, maxBatch)
+                    .withSecurity(new SecurityConfig(tlsCert, tlsKey, tlsClientCa, tokensFile, metricsAuth,
+                            maxConcurrentStreams, maxConnections))
+                    .withMinFreeDisk(minFreeDisk);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -143,7 +185,9 @@ public final class ServeCommand implements Callable<Integer> {
                 continue;
             }
             Object value = o.getValue();
-            String shown = value instanceof Duration d ? DurationFormat.format(d)
+            String shown = value == null ? "" // unset: an empty YAML value
+                    : name.equals("--min-free-disk") ? ByteSizeFormat.format((Long) value)
+                    : value instanceof Duration d ? DurationFormat.format(d)
                     : value instanceof Enum<?> e ? e.name().toLowerCase(java.util.Locale.ROOT) : String.valueOf(value);
             out.println(name.substring(2) + ": " + shown);
         }
@@ -157,6 +201,17 @@ public final class ServeCommand implements Callable<Integer> {
                 return LogFormat.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.TypeConversionException("'" + value + "' is not a log format: use text or json");
+            }
+        }
+    }
+
+    static final class ByteSizeConverter implements CommandLine.ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            try {
+                return ByteSizeFormat.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
             }
         }
     }

@@ -67,6 +67,9 @@ final class WorkCommand implements Callable<Integer> {
             description = "Stop after N jobs have finished (0 = run until stopped). Default: ${DEFAULT-VALUE}")
     int maxJobs;
 
+    @CommandLine.Mixin
+    ClientSecurity security;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -78,7 +81,7 @@ final class WorkCommand implements Callable<Integer> {
         if (concurrency < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--concurrency must be at least 1");
         }
-        Worker worker = Worker.builder().target(broker).queues(queues.toArray(String[]::new))
+        Worker worker = Worker.builder().target(broker).security(security.toSecurity()).queues(queues.toArray(String[]::new))
                 .concurrency(concurrency).name(name).gracePeriod(gracePeriod)
                 .defaultHandler(this::run).build();
         Thread hook = new Thread(stop::countDown, "hoist-work-shutdown");

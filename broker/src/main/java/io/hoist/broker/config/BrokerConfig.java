@@ -14,10 +14,22 @@ import java.time.Duration;
  * @param maxPayloadBytes payload plus header keys and values of one job
  * @param retention       how long SUCCEEDED and CANCELED jobs stay visible to GetJob
  * @param maxBatch        most specs in one Enqueue
+ * @param security        TLS, tokens and connection limits
+ * @param minFreeDiskBytes below this much free space in the data dir enqueues are refused (0 = no floor)
  */
 public record BrokerConfig(Path dataDir, String host, int grpcPort, int httpPort, FsyncPolicy fsync,
                            Duration fsyncInterval, Duration sessionTimeout, Duration heartbeatInterval,
-                           int maxPayloadBytes, Duration retention, int maxBatch) {
+                           int maxPayloadBytes, Duration retention, int maxBatch, SecurityConfig security,
+                           long minFreeDiskBytes) {
+    public static final long DEFAULT_MIN_FREE_DISK_BYTES = 256L << 20;
+
+    /** Without TLS or tokens, with the default connection limits. */
+    public BrokerConfig(Path dataDir, String host, int grpcPort, int httpPort, FsyncPolicy fsync,
+                        Duration fsyncInterval, Duration sessionTimeout, Duration heartbeatInterval,
+                        int maxPayloadBytes, Duration retention, int maxBatch) {
+        this(dataDir, host, grpcPort, httpPort, fsync, fsyncInterval, sessionTimeout, heartbeatInterval,
+                maxPayloadBytes, retention, maxBatch, SecurityConfig.OPEN, DEFAULT_MIN_FREE_DISK_BYTES);
+    }
 
     public static BrokerConfig defaults(Path dataDir) {
         return new BrokerConfig(dataDir, "127.0.0.1", 7070, 7071, FsyncPolicy.ALWAYS, Duration.ofMillis(50),
@@ -43,21 +55,35 @@ public record BrokerConfig(Path dataDir, String host, int grpcPort, int httpPort
         if (maxBatch < 1 || maxBatch > 100_000) {
             throw new IllegalArgumentException("--max-batch must be 1 to 100000, got " + maxBatch);
         }
+        java.util.Objects.requireNonNull(security, "security");
+        if (minFreeDiskBytes < 0) {
+            throw new IllegalArgumentException("--min-free-disk must not be negative (0 turns the floor off)");
+        }
     }
 
     public BrokerConfig withPorts(int grpc, int http) {
         return new BrokerConfig(dataDir, host, grpc, http, fsync, fsyncInterval, sessionTimeout, heartbeatInterval,
-                maxPayloadBytes, retention, maxBatch);
+                maxPayloadBytes, retention, maxBatch, security, minFreeDiskBytes);
     }
 
     public BrokerConfig withSessionTimeout(Duration timeout, Duration heartbeat) {
         return new BrokerConfig(dataDir, host, grpcPort, httpPort, fsync, fsyncInterval, timeout, heartbeat,
-                maxPayloadBytes, retention, maxBatch);
+                maxPayloadBytes, retention, maxBatch, security, minFreeDiskBytes);
     }
 
     public BrokerConfig withRetention(Duration r) {
         return new BrokerConfig(dataDir, host, grpcPort, httpPort, fsync, fsyncInterval, sessionTimeout,
-                heartbeatInterval, maxPayloadBytes, r, maxBatch);
+                heartbeatInterval, maxPayloadBytes, r, maxBatch, security, minFreeDiskBytes);
+    }
+
+    public BrokerConfig withSecurity(SecurityConfig s) {
+        return new BrokerConfig(dataDir, host, grpcPort, httpPort, fsync, fsyncInterval, sessionTimeout,
+                heartbeatInterval, maxPayloadBytes, retention, maxBatch, s, minFreeDiskBytes);
+    }
+
+    public BrokerConfig withMinFreeDisk(long bytes) {
+        return new BrokerConfig(dataDir, host, grpcPort, httpPort, fsync, fsyncInterval, sessionTimeout,
+                heartbeatInterval, maxPayloadBytes, retention, maxBatch, security, bytes);
     }
 
     /** The gRPC message limit: a little above the largest job, and room for batches of small ones. */

@@ -6,6 +6,7 @@ import com.google.rpc.ErrorInfo;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.hoist.broker.engine.Outcome;
+import io.hoist.broker.store.DiskFullException;
 import io.hoist.broker.store.StoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,10 +47,15 @@ final class StatusMapper {
         if (cause instanceof InvalidFieldException e) {
             return invalid(e);
         }
+        if (cause instanceof DiskFullException e) {
+            return error(Code.RESOURCE_EXHAUSTED, "DISK_FULL", e.getMessage(), Map.of()); // refused before it was applied
+        }
         if (cause instanceof StoreException e) {
             if (e.isNoSpace()) {
-                return error(Code.RESOURCE_EXHAUSTED, "STORE_FULL",
-                        "the broker's disk is full; nothing of this call was stored: retry later", Map.of());
+                // the write failed: a batch is stored whole or not at all, almost always not at all
+                return error(Code.RESOURCE_EXHAUSTED, "DISK_FULL", "not stored: the broker's disk is full and the write"
+                        + " failed; retry later with the same job ids (writes resume by themselves once space is freed)",
+                        Map.of());
             }
             return error(Code.INTERNAL, "STORE_ERROR", "the broker could not write to its store; nothing of this call was stored", Map.of());
         }

@@ -24,14 +24,16 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslContext;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Supplier;
 
 /**
- * The broker's HTTP side: {@code GET /healthz} (the process is alive) and {@code GET /readyz}
- * (the store is open and taking writes; otherwise 503 and why).
+ * The broker's HTTP side: {@code GET /healthz} (the process is alive), {@code GET /readyz}
+ * (the store is open and taking writes; otherwise 503 and why) and {@code GET /metrics}; over TLS
+ * when given a context, with /metrics behind a token when its access says so.
  */
 public final class HttpEndpoints implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -43,14 +45,26 @@ public final class HttpEndpoints implements AutoCloseable {
      */
     public HttpEndpoints(String host, int port, Supplier<String> notReadyReason, Supplier<String> metrics)
             throws InterruptedException {
+        this(host, port, null, MetricsAccess.OPEN, notReadyReason, metrics);
+    }
+
+    /**
+     * @param tls    null for plain HTTP; otherwise every connection starts with a TLS handshake
+     * @param access who may read /metrics (health and readiness are always open, for probes)
+     */
+    public HttpEndpoints(String host, int port, SslContext tls, MetricsAccess access, Supplier<String> notReadyReason,
+                         Supplier<String> metrics) throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 << 10),
-                                new Handler(notReadyReason, metrics));
+                                new Handler(notReadyReason, metrics, access));
                     }
                 });
         this.channel = b.bind(host, port).sync().channel();
@@ -69,10 +83,12 @@ public final class HttpEndpoints implements AutoCloseable {
     private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final Supplier<String> notReadyReason;
         private final Supplier<String> metrics;
+        private final MetricsAccess access;
 
-        Handler(Supplier<String> notReadyReason, Supplier<String> metrics) {
+        Handler(Supplier<String> notReadyReason, Supplier<String> metrics, MetricsAccess access) {
             this.notReadyReason = notReadyReason;
             this.metrics = metrics;
+            this.access = access;
         }
 
         @Override
@@ -84,8 +100,15 @@ public final class HttpEndpoints implements AutoCloseable {
             } else if (path.equals("/healthz")) {
                 resp = text(HttpResponseStatus.OK, "ok\n");
             } else if (path.equals("/metrics")) {
-                resp = text(HttpResponseStatus.OK, metrics.get());
-                resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+                resp = switch (access.check(req.headers().get(HttpHeaderNames.AUTHORIZATION), ctx.channel().remoteAddress())) {
+                    case ALLOW -> metricsText();
+                    case UNAUTHENTICATED -> text(HttpResponseStatus.UNAUTHORIZED,
+                            "/metrics needs an admin token: send 'Authorization: Bearer <secret>'\n");
+                    case FORBIDDEN -> text(HttpResponseStatus.FORBIDDEN, "/metrics needs a token with the admin role\n");
+                };
+                if (resp.status().equals(HttpResponseStatus.UNAUTHORIZED)) {
+                    resp.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+                }
             } else if (path.equals("/readyz")) {
                 String problem = notReadyReason.get();
                 resp = problem == null ? text(HttpResponseStatus.OK, "ready\n")
@@ -100,6 +123,12 @@ public final class HttpEndpoints implements AutoCloseable {
             } else {
                 ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
             }
+        }
+
+        private FullHttpResponse metricsText() {
+            FullHttpResponse r = text(HttpResponseStatus.OK, metrics.get());
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+            return r;
         }
 
         private static FullHttpResponse text(HttpResponseStatus status, String body) {

@@ -3,6 +3,7 @@ package io.hoist.broker.metrics;
 import io.hoist.broker.engine.JobEvent;
 import io.hoist.broker.engine.QueueInfo;
 import io.hoist.broker.runtime.EngineObserver;
+import io.hoist.broker.store.DiskSpace;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -135,6 +136,16 @@ public final class BrokerMetrics implements EngineObserver, AutoCloseable {
     }
 
     /** The Prometheus text exposition of every meter. */
+    /** The data dir's usable space (NaN while unreadable) and the {@code --min-free-disk} floor, read at each scrape. */
+    public void watchDisk(DiskSpace disk) {
+        Gauge.builder("hoist.disk.free", disk, d -> {
+            long free = d.usableBytes();
+            return free == Long.MAX_VALUE ? Double.NaN : free;
+        }).baseUnit("bytes").description("Usable space left on the data dir's filesystem").register(registry);
+        Gauge.builder("hoist.disk.min.free", disk, DiskSpace::minFreeBytes)
+                .baseUnit("bytes").description("--min-free-disk: below it enqueues are refused").register(registry);
+    }
+
     public String scrape() {
         return registry.scrape();
     }

@@ -4,6 +4,8 @@ import io.hoist.broker.engine.Command;
 import io.hoist.broker.engine.Engine;
 import io.hoist.broker.engine.EngineConfig;
 import io.hoist.broker.engine.Outcome;
+import io.hoist.broker.store.DiskFullException;
+import io.hoist.broker.store.DiskSpace;
 import io.hoist.broker.store.Store;
 import io.hoist.broker.store.StoreException;
 import io.hoist.broker.store.StoredState;
@@ -26,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * sent for a change that is not yet durable.
  *
  * <p>If a write fails, the round's callers get the error and the engine is rebuilt from the
- * store, which is the truth: memory never runs ahead of the disk.
+ * store, which is the truth: memory never runs ahead of the disk. A full or almost full disk is
+ * {@link DiskGuard}'s: it refuses commands before they are applied, and reopens the store.
  */
 public final class EngineLoop implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EngineLoop.class);
@@ -45,6 +48,7 @@ public final class EngineLoop implements AutoCloseable {
     private final LinkedBlockingQueue<Submission> inbox = new LinkedBlockingQueue<>();
     private final RoundEffects effects;
     private final EngineObserver observer;
+    private final DiskGuard disk;
     /** Callers of long-poll leases that the engine has parked. */
     private final Set<CompletableFuture<Outcome>> parked = new HashSet<>();
     private final Thread thread;
@@ -58,9 +62,17 @@ public final class EngineLoop implements AutoCloseable {
     private long aliveWrittenMillis;
     private boolean unsynced;
 
+    /** Without a free-space floor: writes stop only when one really fails for lack of space. */
     public EngineLoop(EngineConfig config, Store store, Clock clock, FsyncPolicy fsync, long fsyncIntervalMillis,
                       EngineObserver observer) {
+        this(config, store, clock, fsync, fsyncIntervalMillis, observer,
+                new DiskSpace(java.nio.file.Path.of("."), 0, () -> Long.MAX_VALUE, clock));
+    }
+
+    public EngineLoop(EngineConfig config, Store store, Clock clock, FsyncPolicy fsync, long fsyncIntervalMillis,
+                      EngineObserver observer, DiskSpace diskSpace) {
         this.config = config;
+        this.disk = new DiskGuard(diskSpace, store);
         this.observer = observer;
         this.effects = new RoundEffects(observer);
         this.store = store;
@@ -96,9 +108,10 @@ public final class EngineLoop implements AutoCloseable {
         return caller;
     }
 
-    /** Null while the store takes writes; otherwise what went wrong with the last write. */
+    /** Null while the store takes writes; otherwise what went wrong with the last write, or a full disk. */
     public String storeProblem() {
-        return storeProblem;
+        String p = storeProblem;
+        return p != null ? p : disk.problem();
     }
 
     public boolean isRunning() {
@@ -113,7 +126,9 @@ public final class EngineLoop implements AutoCloseable {
         e.restore(state.queues(), state.jobs(), state.sessions(), state.holds(), state.deliverySeq(), now, state.lastAliveMillis());
         effects.changes.setAliveMillis(now);
         try {
-            store.commit(effects.changes, true); // leases moved on by the downtime
+            if (!disk.isFull()) { // a full store takes no write: the leases stay adjusted in memory
+                store.commit(effects.changes, true); // leases moved on by the downtime
+            }
         } catch (StoreException ex) {
             log.warn("could not write the recovered leases back (they stay adjusted in memory): {}", ex.getMessage());
         }
@@ -153,7 +168,8 @@ public final class EngineLoop implements AutoCloseable {
 
     private long waitMillis() {
         long now = clock.millis();
-        long until = Math.min(engine.nextDeadline(), now + IDLE_WAIT_MILLIS);
+        // on a full disk no Tick runs (it would write): wake for the next reopen instead
+        long until = Math.min(disk.isFull() ? disk.nextReopenMillis() : engine.nextDeadline(), now + IDLE_WAIT_MILLIS);
         if (unsynced) {
             until = Math.min(until, lastSyncMillis + fsyncIntervalMillis);
         }
@@ -162,10 +178,17 @@ public final class EngineLoop implements AutoCloseable {
 
     private void runRound(List<Submission> round) {
         long now = clock.millis();
+        // after a reopen, a batch whose write failed may be stored whole after all: reload
+        disk.reopenIfDue(now, () -> engine = recover());
         List<RoundEffects.Answer> answers = new ArrayList<>(round.size());
         for (Submission s : round) {
             if (s.command() instanceof Command.Shutdown) {
                 running = false; // the loop ends once the commands queued before it are done
+            }
+            DiskFullException refused = disk.refusal(s.command());
+            if (refused != null) {
+                s.caller().completeExceptionally(refused); // not applied: nothing to undo
+                continue;
             }
             Outcome outcome = engine.apply(s.command(), now);
             if (outcome instanceof Outcome.Parked) {
@@ -174,12 +197,14 @@ public final class EngineLoop implements AutoCloseable {
                 answers.add(new RoundEffects.Answer(s.caller(), outcome));
             }
         }
-        if (engine.nextDeadline() <= now) {
+        if (!disk.isFull() && engine.nextDeadline() <= now) {
             engine.apply(new Command.Tick(), now);
         }
         answers.addAll(effects.answers);
         try {
-            if (!effects.changes.isEmpty()) {
+            if (disk.isFull()) {
+                effects.changes.clear(); // only reads ran (and a Shutdown's changes, which need no write)
+            } else if (!effects.changes.isEmpty()) {
                 effects.changes.setAliveMillis(now);
                 long started = System.nanoTime();
                 store.commit(effects.changes, fsync == FsyncPolicy.ALWAYS);
@@ -192,14 +217,15 @@ public final class EngineLoop implements AutoCloseable {
                 store.commit(effects.changes, false);
                 aliveWrittenMillis = now;
             }
-            if (unsynced && now - lastSyncMillis >= fsyncIntervalMillis) {
+            if (unsynced && !disk.isFull() && now - lastSyncMillis >= fsyncIntervalMillis) {
                 store.sync();
                 unsynced = false;
                 lastSyncMillis = now;
             }
             storeProblem = null;
         } catch (StoreException e) {
-            storeProblem = e.getMessage();
+            disk.writeFailed(e, now);
+            storeProblem = e.isNoSpace() ? null : e.getMessage();
             log.error("store write failed, {} callers answered with the error; rebuilding memory from the store",
                     answers.size(), e);
             effects.clear();

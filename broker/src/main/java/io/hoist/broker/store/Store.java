@@ -38,6 +38,16 @@ public interface Store extends AutoCloseable {
     /** Makes every write committed so far durable (for {@code --fsync interval}). */
     void sync();
 
+    /**
+     * Closes and opens the store again, to take writes after one failed for lack of space.
+     * Everything committed before stays; a batch whose write failed is afterwards stored whole or
+     * not at all, so the caller reloads its memory from {@link #load()}.
+     *
+     * @throws StoreException if it cannot open (the store then refuses reads and writes until a
+     *                        later reopen works)
+     */
+    void reopen();
+
     @Override
     void close();
 }

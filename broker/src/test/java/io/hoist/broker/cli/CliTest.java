@@ -247,6 +247,17 @@ class CliTest {
     }
 
     @Test
+    void minFreeDisk_isASizeWithABinaryUnit() throws Exception {
+        Run fromEnv = hoistWithEnv(Map.of("HOIST_MIN_FREE_DISK", "1GiB"), "serve", "--print-config");
+        assertThat(fromEnv.exit()).as(fromEnv.err()).isZero();
+        assertThat(fromEnv.out()).contains("min-free-disk: 1GiB");
+        assertThat(hoistWithEnv(Map.of(), "serve", "--print-config").out()).contains("min-free-disk: 256MiB");
+        Run bad = hoistWithEnv(Map.of(), "serve", "--min-free-disk", "10MB", "--print-config");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("'10MB' is not a size").contains("64MiB");
+    }
+
+    @Test
     void configFileWithAnUnknownKey_isRefused() throws Exception {
         Path file = dir.resolve("bad.yaml");
         Files.writeString(file, "grpc-prot: 9001\n");

@@ -54,7 +54,17 @@ final class BrokerFixture implements AutoCloseable {
 
     /** Starts a broker with {@code config} on free ports, with the system clock. */
     static BrokerFixture start(BrokerConfig config) throws IOException, InterruptedException {
-        BrokerServer server = new BrokerServer(config.withPorts(0, 0), Clock.systemUTC()).start();
+        return start(new BrokerServer(config.withPorts(0, 0), Clock.systemUTC()));
+    }
+
+    /** Starts a broker on free ports whose data dir has as much room as {@code freeSpace} says. */
+    static BrokerFixture start(BrokerConfig config, io.hoist.broker.store.DiskSpace.Source freeSpace)
+            throws IOException, InterruptedException {
+        return start(new BrokerServer(config.withPorts(0, 0), Clock.systemUTC(), freeSpace));
+    }
+
+    private static BrokerFixture start(BrokerServer unstarted) throws IOException, InterruptedException {
+        BrokerServer server = unstarted.start();
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort())
                 .usePlaintext()
                 .maxInboundMessageSize(16 << 20)

@@ -1,12 +1,14 @@
 package io.hoist.sdk.internal;
 
+import io.grpc.CallCredentials;
 import io.grpc.Channel;
+import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.hoist.proto.v1.JobServiceGrpc;
 import io.hoist.proto.v1.WorkerServiceGrpc;
+import io.hoist.sdk.ConnectionSecurity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,15 +31,19 @@ public final class BrokerConnection implements AutoCloseable {
     private final List<String> targets;
     private final AtomicReferenceArray<ManagedChannel> channels;
     private final boolean ownsChannels;
+    private final ChannelCredentials credentials;
+    private final CallCredentials token; // null: none
     private final AtomicBoolean away = new AtomicBoolean();
     private volatile int current;
     private volatile long awaySinceNanos;
     private volatile boolean resetBeforeNextCall;
 
-    private BrokerConnection(List<String> targets, ManagedChannel given) {
+    private BrokerConnection(List<String> targets, ManagedChannel given, ConnectionSecurity security) {
         this.targets = List.copyOf(targets);
         this.channels = new AtomicReferenceArray<>(targets.size());
         this.ownsChannels = given == null;
+        this.credentials = given == null ? security.channelCredentials() : null; // TLS files are read now, not at the first call
+        this.token = security.callCredentials().orElse(null);
         if (given != null) {
             channels.set(0, given);
         }
@@ -45,22 +51,32 @@ public final class BrokerConnection implements AutoCloseable {
 
     /** Channels to these {@code host:port} targets, made and shut down by this connection. */
     public static BrokerConnection to(List<String> targets) {
+        return to(targets, ConnectionSecurity.PLAINTEXT);
+    }
+
+    /** As {@link #to(List)}, with TLS and a token as {@code security} says. */
+    public static BrokerConnection to(List<String> targets, ConnectionSecurity security) {
         if (targets.isEmpty()) {
             throw new IllegalArgumentException("at least one broker target is needed");
         }
-        return new BrokerConnection(targets, null);
+        return new BrokerConnection(targets, null, security);
     }
 
     /** The caller's channel; {@link #close()} leaves it open. */
     public static BrokerConnection over(ManagedChannel channel) {
-        return new BrokerConnection(List.of(String.valueOf(channel.authority())), channel);
+        return over(channel, ConnectionSecurity.PLAINTEXT);
+    }
+
+    /** The caller's channel (its own TLS), with {@code security}'s token on every call. */
+    public static BrokerConnection over(ManagedChannel channel, ConnectionSecurity security) {
+        return new BrokerConnection(List.of(String.valueOf(channel.authority())), channel, security);
     }
 
     public ManagedChannel channel() {
         int i = current;
         ManagedChannel c = channels.get(i);
         if (c == null) {
-            ManagedChannel made = Grpc.newChannelBuilder(targets.get(i), InsecureChannelCredentials.create())
+            ManagedChannel made = Grpc.newChannelBuilder(targets.get(i), credentials)
                     .maxInboundMessageSize(MAX_INBOUND_BYTES)
                     .build();
             if (channels.compareAndSet(i, null, made)) {
@@ -82,15 +98,18 @@ public final class BrokerConnection implements AutoCloseable {
     }
 
     public WorkerServiceGrpc.WorkerServiceBlockingStub worker(Duration deadline) {
-        return WorkerServiceGrpc.newBlockingStub(channel()).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        return WorkerServiceGrpc.newBlockingStub(channel()).withCallCredentials(token)
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     public WorkerServiceGrpc.WorkerServiceFutureStub workerAsync(Duration deadline) {
-        return WorkerServiceGrpc.newFutureStub(channel()).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        return WorkerServiceGrpc.newFutureStub(channel()).withCallCredentials(token)
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     public JobServiceGrpc.JobServiceBlockingStub jobs(Duration deadline) {
-        return JobServiceGrpc.newBlockingStub(channel()).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        return JobServiceGrpc.newBlockingStub(channel()).withCallCredentials(token)
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /**

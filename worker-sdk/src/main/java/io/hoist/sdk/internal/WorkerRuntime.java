@@ -26,8 +26,8 @@ public final class WorkerRuntime implements AutoCloseable {
 
     public WorkerRuntime(WorkerOptions options, HandlerTable handlers) {
         this.options = options;
-        this.connection = options.channel().map(BrokerConnection::over)
-                .orElseGet(() -> BrokerConnection.to(options.targets()));
+        this.connection = options.channel().map(c -> BrokerConnection.over(c, options.security()))
+                .orElseGet(() -> BrokerConnection.to(options.targets(), options.security()));
         Backoff backoff = Backoff.of(options.reconnectInitialBackoff(), options.reconnectMaxBackoff());
         this.jobs = new RunningJobs(options.concurrency());
         RegisterRequest registration = RegisterRequest.newBuilder().setName(options.name())

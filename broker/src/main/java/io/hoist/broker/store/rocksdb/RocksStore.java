@@ -19,6 +19,8 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.Status;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +30,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The store on RocksDB. Column families and keys (all strings UTF-8, numbers big-endian):
@@ -50,6 +53,8 @@ public final class RocksStore implements Store {
     private static final byte[] DELIVERY_SEQ_KEY = bytes("delivery_seq");
     private static final byte[] ALIVE_AT_KEY = bytes("alive_at");
 
+    private static final Logger log = LoggerFactory.getLogger(RocksStore.class);
+
     static {
         RocksDB.loadLibrary();
     }
@@ -57,20 +62,30 @@ public final class RocksStore implements Store {
     private final Path dir;
     private final DBOptions dbOptions;
     private final ColumnFamilyOptions cfOptions;
-    private final List<ColumnFamilyHandle> handles = new ArrayList<>();
-    private final RocksDB db;
-    private final ColumnFamilyHandle jobs;
-    private final ColumnFamilyHandle sessions;
-    private final ColumnFamilyHandle unique;
-    private final ColumnFamilyHandle meta;
-    private final ColumnFamilyHandle queues;
     private final WriteOptions synced = new WriteOptions().setSync(true);
     private final WriteOptions unsynced = new WriteOptions().setSync(false);
+    /**
+     * Guards the handles below against {@link #reopen()} for the calls other threads make
+     * (metrics, checkpoints). The engine thread, which alone reopens, uses them without it.
+     */
+    private final ReentrantReadWriteLock handlesLock = new ReentrantReadWriteLock();
+    private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+    /** Null after a reopen that could not open the DB again, until one that can. */
+    private RocksDB db;
+    private ColumnFamilyHandle jobs;
+    private ColumnFamilyHandle sessions;
+    private ColumnFamilyHandle unique;
+    private ColumnFamilyHandle meta;
+    private ColumnFamilyHandle queues;
 
     private RocksStore(Path dir) throws RocksDBException {
         this.dir = dir;
         this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
         this.cfOptions = new ColumnFamilyOptions();
+        openDb();
+    }
+
+    private void openDb() throws RocksDBException {
         List<ColumnFamilyDescriptor> descriptors = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
                 new ColumnFamilyDescriptor(bytes("jobs"), cfOptions),
@@ -78,12 +93,58 @@ public final class RocksStore implements Store {
                 new ColumnFamilyDescriptor(bytes("unique"), cfOptions),
                 new ColumnFamilyDescriptor(bytes("meta"), cfOptions),
                 new ColumnFamilyDescriptor(bytes("queues"), cfOptions));
-        this.db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
-        this.jobs = handles.get(1);
-        this.sessions = handles.get(2);
-        this.unique = handles.get(3);
-        this.meta = handles.get(4);
-        this.queues = handles.get(5);
+        List<ColumnFamilyHandle> opened = new ArrayList<>();
+        this.db = RocksDB.open(dbOptions, dir.toString(), descriptors, opened);
+        this.handles.addAll(opened);
+        this.jobs = opened.get(1);
+        this.sessions = opened.get(2);
+        this.unique = opened.get(3);
+        this.meta = opened.get(4);
+        this.queues = opened.get(5);
+    }
+
+    /** Closes the DB; a close that reports the error that stopped it still frees it. */
+    private void closeDb() {
+        if (db == null) {
+            return;
+        }
+        for (ColumnFamilyHandle h : handles) {
+            h.close();
+        }
+        handles.clear();
+        try {
+            db.closeE();
+        } catch (RocksDBException e) {
+            log.info("closing the store reported: {}", e.getMessage());
+        }
+        db = null;
+    }
+
+    /**
+     * After a write failed for lack of space RocksDB refuses every later write, and its own
+     * recovery does not clear the failed log file (rocksdbjni has no {@code DB::Resume} either),
+     * so closing and opening the DB is what brings writes back. The open replays the log: every
+     * committed write is still there, and a batch whose write failed is there whole or not at all.
+     */
+    @Override
+    public void reopen() {
+        handlesLock.writeLock().lock();
+        try {
+            closeDb();
+            openDb();
+        } catch (RocksDBException e) {
+            throw new StoreException("cannot open the store in " + dir + " again: " + e.getMessage(), e, isNoSpace(e));
+        } finally {
+            handlesLock.writeLock().unlock();
+        }
+    }
+
+    private RocksDB openDbOrFail() {
+        if (db == null) {
+            throw new StoreException("the store in " + dir + " is closed until it can be opened again (disk full?)",
+                    null, true);
+        }
+        return db;
     }
 
     /** Opens (creating if needed) the store in {@code dir}. */
@@ -118,6 +179,7 @@ public final class RocksStore implements Store {
 
     @Override
     public StoredState load() {
+        RocksDB db = openDbOrFail();
         try {
             Map<String, QueueConfig> loadedQueues = new LinkedHashMap<>();
             try (RocksIterator it = db.newIterator(queues)) {
@@ -163,6 +225,7 @@ public final class RocksStore implements Store {
 
     @Override
     public void commit(ChangeSet changes, boolean sync) {
+        RocksDB db = openDbOrFail();
         try (WriteBatch batch = new WriteBatch()) {
             for (Map.Entry<String, Job> e : changes.jobs().entrySet()) {
                 byte[] key = bytes(e.getKey());
@@ -206,13 +269,19 @@ public final class RocksStore implements Store {
     @Override
     public long sizeBytes() {
         long total = 0;
+        handlesLock.readLock().lock();
         try {
+            if (db == null) {
+                return -1;
+            }
             for (ColumnFamilyHandle h : handles) {
                 total += db.getLongProperty(h, "rocksdb.total-sst-files-size");
                 total += db.getLongProperty(h, "rocksdb.cur-size-all-mem-tables");
             }
         } catch (RocksDBException e) {
             return -1;
+        } finally {
+            handlesLock.readLock().unlock();
         }
         return total;
     }
@@ -226,19 +295,26 @@ public final class RocksStore implements Store {
             default -> throw new IllegalArgumentException("unknown store figure " + name);
         };
         long total = 0;
+        handlesLock.readLock().lock();
         try {
+            if (db == null) {
+                return -1;
+            }
             for (ColumnFamilyHandle h : handles) {
                 total += db.getLongProperty(h, property);
             }
         } catch (RocksDBException e) {
             return -1;
+        } finally {
+            handlesLock.readLock().unlock();
         }
         return total;
     }
 
     @Override
     public long checkpoint(Path target) {
-        try (Checkpoint checkpoint = Checkpoint.create(db)) {
+        handlesLock.readLock().lock();
+        try (Checkpoint checkpoint = Checkpoint.create(openDbOrFail())) {
             checkpoint.createCheckpoint(target.toString());
             try (var files = Files.walk(target)) {
                 return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
@@ -247,11 +323,14 @@ public final class RocksStore implements Store {
             throw new StoreException("checkpoint to " + target + " failed: " + e.getMessage(), e, isNoSpace(e));
         } catch (java.io.IOException e) {
             throw new StoreException("checkpoint to " + target + " written, but cannot be measured: " + e.getMessage(), e, false);
+        } finally {
+            handlesLock.readLock().unlock();
         }
     }
 
     @Override
     public void sync() {
+        RocksDB db = openDbOrFail();
         try {
             db.flushWal(true);
         } catch (RocksDBException e) {
@@ -261,21 +340,27 @@ public final class RocksStore implements Store {
 
     @Override
     public void close() {
-        for (ColumnFamilyHandle h : handles) {
-            h.close();
+        handlesLock.writeLock().lock();
+        try {
+            closeDb();
+        } finally {
+            handlesLock.writeLock().unlock();
         }
-        handles.clear();
-        db.close();
         synced.close();
         unsynced.close();
         dbOptions.close();
         cfOptions.close();
     }
 
-    private static boolean isNoSpace(RocksDBException e) {
+    /**
+     * ENOSPC (IOError/NoSpace), or RocksDB's own space limit, whose sub-code rocksdbjni does
+     * not name, so its message is matched.
+     */
+    static boolean isNoSpace(RocksDBException e) {
         Status s = e.getStatus();
+        String message = e.getMessage() == null ? "" : e.getMessage();
         return (s != null && s.getSubCode() == Status.SubCode.NoSpace)
-                || (e.getMessage() != null && e.getMessage().contains("No space left"));
+                || message.contains("No space left") || message.contains("Max allowed space was reached");
     }
 
     private static byte[] uniqueKey(String queue, String key) {
