@@ -65,14 +65,18 @@ final class RequestValidator {
     }
 
     Command.Enqueue enqueue(EnqueueRequest req) {
-        int n = req.getJobsCount();
+        return enqueue(req.getJobsList());
+    }
+
+    Command.Enqueue enqueue(List<io.hoist.proto.v1.JobSpec> jobs) {
+        int n = jobs.size();
         if (n == 0 || n > maxBatch) {
             throw new InvalidFieldException("jobs", "must hold 1 to " + maxBatch + " specs, got " + n);
         }
         List<JobSpec> specs = new ArrayList<>(n);
         List<String> ids = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            JobSpec spec = spec(req.getJobs(i), "jobs[" + i + "]");
+            JobSpec spec = spec(jobs.get(i), "jobs[" + i + "]");
             specs.add(spec);
             ids.add(spec.hasJobId() ? spec.jobId() : newId.get());
         }
