@@ -31,7 +31,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * Checks every request field against API.md's rules and turns valid requests into engine
@@ -45,8 +44,6 @@ final class RequestValidator {
     static final int MAX_UNIQUE_KEY_CHARS = 1_024;
     static final int MAX_ERROR_CHARS = 4_096;
     static final int MAX_ACTIVE_IDS = 10_000;
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,128}");
-    private static final Pattern TYPE = Pattern.compile("[A-Za-z0-9._:/-]{1,128}");
     /** google.protobuf.Timestamp's range: 0001-01-01 to 9999-12-31. */
     private static final long MIN_SECONDS = -62_135_596_800L;
     private static final long MAX_SECONDS = 253_402_300_799L;
@@ -85,12 +82,13 @@ final class RequestValidator {
 
     private JobSpec spec(io.hoist.proto.v1.JobSpec s, String path) {
         name(s.getQueue(), path + ".queue");
-        if (!TYPE.matcher(s.getType()).matches()) {
+        if (!isName(s.getType(), true)) {
             throw new InvalidFieldException(path + ".type",
                     "must be 1-128 chars of [A-Za-z0-9._-:/], got " + quote(s.getType()));
         }
         long size = s.getPayload().size();
-        for (Map.Entry<String, String> h : s.getHeadersMap().entrySet()) {
+        Map<String, String> headers = s.getHeadersCount() == 0 ? Map.of() : Map.copyOf(s.getHeadersMap());
+        for (Map.Entry<String, String> h : headers.entrySet()) {
             size += h.getKey().getBytes(StandardCharsets.UTF_8).length + h.getValue().getBytes(StandardCharsets.UTF_8).length;
         }
         if (size > maxPayloadBytes) {
@@ -113,11 +111,11 @@ final class RequestValidator {
                     "must be at most " + MAX_UNIQUE_KEY_CHARS + " chars, got " + s.getUniqueKey().length());
         }
         long uniqueFor = s.hasUniqueFor() ? durationMillis(s.getUniqueFor(), path + ".unique_for") : 0;
-        if (!s.getJobId().isEmpty() && !NAME.matcher(s.getJobId()).matches()) {
+        if (!s.getJobId().isEmpty() && !isName(s.getJobId(), false)) {
             throw new InvalidFieldException(path + ".job_id",
                     "must be 1-128 chars of [A-Za-z0-9._-], got " + quote(s.getJobId()));
         }
-        return new JobSpec(s.getQueue(), s.getType(), s.getPayload().toByteArray(), Map.copyOf(s.getHeadersMap()),
+        return new JobSpec(s.getQueue(), s.getType(), s.getPayload().toByteArray(), headers,
                 s.getPriority(), runAt, delay, retry, leaseDuration, timeout, s.getUniqueKey(), uniqueFor, s.getJobId());
     }
 
@@ -317,9 +315,29 @@ final class RequestValidator {
     // ------------------------------------------------------------------ field rules
 
     private static void name(String queue, String path) {
-        if (!NAME.matcher(queue).matches()) {
+        if (!isName(queue, false)) {
             throw new InvalidFieldException(path, "must be 1-128 chars of [A-Za-z0-9._-], got " + quote(queue));
         }
+    }
+
+    /**
+     * 1-128 chars of {@code [A-Za-z0-9._-]}, and with {@code type} also {@code :} and {@code /}
+     * (a loop, not a regex: it runs for every job enqueued).
+     */
+    static boolean isName(String s, boolean type) {
+        int n = s.length();
+        if (n == 0 || n > MAX_NAME_CHARS) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '.' || c == '_' || c == '-' || (type && (c == ':' || c == '/'));
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void queues(List<String> queues, String path) {

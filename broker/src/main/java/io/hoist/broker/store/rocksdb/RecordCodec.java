@@ -35,11 +35,11 @@ final class RecordCodec {
                 .setQueue(spec.queue())
                 .setType(spec.type())
                 .setPayload(ByteString.copyFrom(spec.payload()))
-                .putAllHeaders(spec.headers())
                 .setPriority(spec.priority())
                 .setUniqueKey(spec.uniqueKey())
                 .setUniqueFor(spec.uniqueForMillis())
                 .setSpecJobId(spec.jobId());
+        if (!spec.headers().isEmpty()) b.putAllHeaders(spec.headers()); // putAll makes a map even when empty
         if (spec.runAtMillis() != null) b.setSpecRunAt(spec.runAtMillis());
         if (spec.delayMillis() != null) b.setSpecDelay(spec.delayMillis());
         if (spec.leaseDurationMillis() != null) b.setSpecLeaseDuration(spec.leaseDurationMillis());
