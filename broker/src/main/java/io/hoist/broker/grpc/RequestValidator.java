@@ -44,6 +44,7 @@ final class RequestValidator {
     static final int MAX_UNIQUE_KEY_CHARS = 1_024;
     static final int MAX_ERROR_CHARS = 4_096;
     static final int MAX_ACTIVE_IDS = 10_000;
+    static final int MAX_CANONICAL_NAMES = 10_000;
     /** google.protobuf.Timestamp's range: 0001-01-01 to 9999-12-31. */
     private static final long MIN_SECONDS = -62_135_596_800L;
     private static final long MAX_SECONDS = 253_402_300_799L;
@@ -53,6 +54,7 @@ final class RequestValidator {
     private final int maxBatch;
     private final int maxPayloadBytes;
     private final Supplier<String> newId;
+    private final java.util.concurrent.ConcurrentHashMap<String, String> names = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** @param newId makes the id of a job whose spec brings none (ULIDs) */
     RequestValidator(int maxBatch, int maxPayloadBytes, Supplier<String> newId) {
@@ -115,7 +117,7 @@ final class RequestValidator {
             throw new InvalidFieldException(path + ".job_id",
                     "must be 1-128 chars of [A-Za-z0-9._-], got " + quote(s.getJobId()));
         }
-        return new JobSpec(s.getQueue(), s.getType(), s.getPayload().toByteArray(), headers,
+        return new JobSpec(canonical(s.getQueue()), canonical(s.getType()), s.getPayload().toByteArray(), headers,
                 s.getPriority(), runAt, delay, retry, leaseDuration, timeout, s.getUniqueKey(), uniqueFor, s.getJobId());
     }
 
@@ -318,6 +320,22 @@ final class RequestValidator {
         if (!isName(queue, false)) {
             throw new InvalidFieldException(path, "must be 1-128 chars of [A-Za-z0-9._-], got " + quote(queue));
         }
+    }
+
+    /**
+     * One shared instance per queue or type name, so that a backlog of millions of jobs does not
+     * hold millions of copies of a few names. Bounded: past {@link #MAX_CANONICAL_NAMES} distinct
+     * names (a client inventing names) the rest are kept as they come.
+     */
+    private String canonical(String name) {
+        String known = names.get(name);
+        if (known != null) {
+            return known;
+        }
+        if (names.size() < MAX_CANONICAL_NAMES) {
+            known = names.putIfAbsent(name, name);
+        }
+        return known != null ? known : name;
     }
 
     /**
