@@ -26,13 +26,16 @@ final class EnqueueCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "1", description = "jobs per Enqueue call (default: ${DEFAULT-VALUE})")
     int batch;
 
+    @Option(names = "--stream", description = "send the batches on one EnqueueStream per producer instead of one Enqueue call each")
+    boolean stream;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         String queue = common.queueFor("enqueue");
-        Enqueuer enqueuer = new Enqueuer(common.broker, queue, producers, inFlight, batch, common.payloadBytes);
+        Enqueuer enqueuer = new Enqueuer(common.broker, queue, producers, inFlight, batch, common.payloadBytes, stream);
         long elapsed;
         try (ProgressBar bar = common.progressBar("enqueue", jobs, enqueuer.stored::get)) {
             elapsed = enqueuer.run(jobs, common.timeoutNanos());
@@ -44,6 +47,7 @@ final class EnqueueCommand implements Callable<Integer> {
                 .put("producers", producers)
                 .put("in_flight", inFlight)
                 .put("batch", batch)
+                .put("transport", stream ? "EnqueueStream" : "Enqueue calls")
                 .put("payload_bytes", common.payloadBytes)
                 .put("jobs", jobs)
                 .put("stored", enqueuer.stored.get())

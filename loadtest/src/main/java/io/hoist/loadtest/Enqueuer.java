@@ -5,12 +5,15 @@ import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import io.hoist.proto.v1.EnqueueRequest;
 import io.hoist.proto.v1.EnqueueResponse;
+import io.hoist.proto.v1.EnqueueStreamRequest;
+import io.hoist.proto.v1.EnqueueStreamResponse;
 import io.hoist.proto.v1.JobServiceGrpc;
 import io.hoist.proto.v1.JobSpec;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -18,7 +21,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * W1 and the prefill of W2: {@code producers} threads, each on its own channel with at most
- * {@code inFlight} Enqueue calls unanswered, each call carrying {@code batch} jobs. Raw async stubs,
+ * {@code inFlight} Enqueue calls unanswered, each call carrying {@code batch} jobs (or, with
+ * {@code stream}, as many unanswered requests on one EnqueueStream). Raw async stubs,
  * not HoistClient: the SDK's enqueue blocks, so 64 calls in flight would take 64 threads a producer.
  */
 final class Enqueuer {
@@ -30,12 +34,19 @@ final class Enqueuer {
     private final int inFlight;
     private final int batch;
     private final ByteString payload;
+    private final boolean stream;
 
     final AtomicLong stored = new AtomicLong();
     final AtomicLong failed = new AtomicLong();
     private final AtomicReference<Throwable> firstError = new AtomicReference<>();
 
     Enqueuer(String target, String queue, int producers, int inFlight, int batch, int payloadBytes) {
+        this(target, queue, producers, inFlight, batch, payloadBytes, false);
+    }
+
+    /** @param stream one EnqueueStream per producer instead of one Enqueue call per batch */
+    Enqueuer(String target, String queue, int producers, int inFlight, int batch, int payloadBytes, boolean stream) {
+        this.stream = stream;
         this.target = target;
         this.queue = queue;
         this.producers = producers;
@@ -61,7 +72,9 @@ final class Enqueuer {
         for (int p = 0; p < producers; p++) {
             long share = jobs / producers + (p < jobs % producers ? 1 : 0);
             ManagedChannel channel = channels.get(p);
-            Thread t = new Thread(() -> produce(channel, share, deadline), "loadtest-producer-" + p);
+            Runnable producer = stream ? () -> produceOnStream(channel, share, deadline)
+                    : () -> produce(channel, share, deadline);
+            Thread t = new Thread(producer, "loadtest-producer-" + p);
             t.start();
             threads.add(t);
         }
@@ -90,6 +103,59 @@ final class Enqueuer {
             }
             // every answer is in once all permits are back
             window.tryAcquire(inFlight, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            Channels.close(channel);
+        }
+    }
+
+    /** The same window of unanswered batches, on one EnqueueStream: answers carry the batch's request id. */
+    private void produceOnStream(ManagedChannel channel, long count, long deadline) {
+        Semaphore window = new Semaphore(inFlight);
+        JobSpec spec = JobSpec.newBuilder().setQueue(queue).setType(JOB_TYPE).setPayload(payload).build();
+        CountDownLatch closed = new CountDownLatch(1);
+        StreamObserver<EnqueueStreamRequest> requests = JobServiceGrpc.newStub(channel).enqueueStream(new StreamObserver<>() {
+            @Override
+            public void onNext(EnqueueStreamResponse r) {
+                if (r.hasError()) {
+                    failed.addAndGet(batch);
+                    firstError.compareAndSet(null, new IllegalStateException(r.getError().toString()));
+                } else {
+                    stored.addAndGet(r.getJobsCount());
+                }
+                window.release();
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                firstError.compareAndSet(null, t);
+                window.release(inFlight); // the stream is gone: nothing more will be answered
+                closed.countDown();
+            }
+
+            @Override
+            public void onCompleted() {
+                closed.countDown();
+            }
+        });
+        try {
+            long sent = 0;
+            for (long id = 0; sent < count; id++) {
+                int n = (int) Math.min(batch, count - sent);
+                if (!window.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    break;
+                }
+                EnqueueStreamRequest.Builder req = EnqueueStreamRequest.newBuilder().setRequestId(id);
+                for (int i = 0; i < n; i++) req.addJobs(spec);
+                synchronized (requests) { // the answers' thread never sends, but keep the observer single-writer
+                    requests.onNext(req.build());
+                }
+                sent += n;
+            }
+            requests.onCompleted();
+            closed.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (sent < count) failed.addAndGet(count - sent); // timed out or the stream failed: never sent
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {

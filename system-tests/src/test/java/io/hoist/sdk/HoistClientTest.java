@@ -182,6 +182,57 @@ class HoistClientTest {
     }
 
     @Test
+    void enqueueAsync_manyInFlightOnOneStream_eachStoredAndAnsweredOnce() throws Exception {
+        int jobs = 3 * HoistClient.ASYNC_WINDOW; // more than the window: submit must wait for answers, not fail
+        List<CompletableFuture<Enqueued>> answers = new java.util.ArrayList<>();
+        for (int i = 0; i < jobs; i++) {
+            answers.add(client.enqueueAsync(JobRequest.builder("async", "t").payload(i).build()));
+        }
+
+        CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        List<String> ids = answers.stream().map(CompletableFuture::join).map(Enqueued::jobId).toList();
+        assertThat(ids).doesNotHaveDuplicates().hasSize(jobs);
+        for (int i = 0; i < jobs; i += 251) {
+            assertThat(client.getJob(ids.get(i)).payload(Integer.class)).isEqualTo(i);
+        }
+    }
+
+    @Test
+    void enqueueAsync_aBadRequestFailsAlone_withTheSameExceptionAsTheBlockingCall() throws Exception {
+        CompletableFuture<Enqueued> before = client.enqueueAsync(JobRequest.builder("async", "t").build());
+        CompletableFuture<Enqueued> bad = client.enqueueAsync(JobRequest.builder("async", "x").priority(10).build());
+        CompletableFuture<Enqueued> after = client.enqueueAsync(JobRequest.builder("async", "t").build());
+
+        InvalidRequestException e = catchThrowableOfType(InvalidRequestException.class, () -> {
+            try {
+                bad.get(10, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException x) {
+                throw x.getCause();
+            }
+        });
+        assertThat(e.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(e.reason()).isEqualTo("INVALID_ARGUMENT");
+        assertThat(e.field()).isEqualTo("jobs[0].priority");
+        assertThat(before.get(10, TimeUnit.SECONDS).state()).isEqualTo(JobState.READY);
+        assertThat(after.get(10, TimeUnit.SECONDS).state()).isEqualTo(JobState.READY);
+    }
+
+    @Test
+    void enqueueAsync_brokerDown_failsAsUnavailable_andANewStreamWorksOnceItIsBack() throws Exception {
+        assertThat(client.enqueueAsync(JobRequest.builder("async", "t").build()).get(10, TimeUnit.SECONDS)).isNotNull();
+        broker.stop();
+
+        CompletableFuture<Enqueued> lost = client.enqueueAsync(JobRequest.builder("async", "t").build());
+        assertThat(catchThrowableOfType(java.util.concurrent.ExecutionException.class, () -> lost.get(20, TimeUnit.SECONDS)))
+                .hasCauseInstanceOf(BrokerUnavailableException.class);
+
+        broker.startAgain();
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+                .until(() -> client.enqueueAsync(JobRequest.builder("async", "t").jobId("async-after-restart").build())
+                        .get(5, TimeUnit.SECONDS).jobId().equals("async-after-restart"));
+    }
+
+    @Test
     void requestWithBothDelayAndRunAt_isRefusedByTheBuilder() {
         assertThatThrownBy(() -> JobRequest.builder("q", "t").delay(Duration.ofSeconds(1)).runAt(Instant.now()).build())
                 .isInstanceOf(IllegalStateException.class);

@@ -8,6 +8,7 @@ import io.hoist.proto.v1.EnqueueResponse;
 import io.hoist.proto.v1.GetJobRequest;
 import io.hoist.sdk.internal.Backoff;
 import io.hoist.sdk.internal.BrokerConnection;
+import io.hoist.sdk.internal.EnqueuePipeline;
 import io.hoist.sdk.internal.ProtoMapper;
 import io.hoist.sdk.internal.StatusErrors;
 import org.slf4j.Logger;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The producer API: enqueue jobs, look them up, cancel them. Thread-safe; make one per
@@ -27,12 +29,15 @@ import java.util.Objects;
  */
 public final class HoistClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HoistClient.class);
+    /** Unanswered async batches; the broker reads at most 1,024 per stream ahead. */
+    static final int ASYNC_WINDOW = 1_024;
 
     private final BrokerConnection connection;
     private final Duration callTimeout;
     private final PayloadCodec codec;
     private final int queueFullAttempts;
     private final Backoff queueFullBackoff;
+    private final EnqueuePipeline pipeline;
 
     private HoistClient(Builder b) {
         this.connection = b.channel != null ? BrokerConnection.over(b.channel, b.security)
@@ -41,6 +46,7 @@ public final class HoistClient implements AutoCloseable {
         this.codec = b.codec;
         this.queueFullAttempts = b.queueFullAttempts;
         this.queueFullBackoff = Backoff.of(b.queueFullInitialBackoff, b.queueFullMaxBackoff);
+        this.pipeline = new EnqueuePipeline(connection, ASYNC_WINDOW, callTimeout);
     }
 
     public static Builder builder() {
@@ -69,6 +75,31 @@ public final class HoistClient implements AutoCloseable {
         return resp.getJobsList().stream()
                 .map(j -> new Enqueued(j.getJobId(), j.getDuplicate(), ProtoMapper.state(j.getState())))
                 .toList();
+    }
+
+    /**
+     * Enqueues one job without waiting: the future completes once the broker has stored it (or
+     * fails with the {@link HoistException} {@link #enqueue(JobRequest)} would throw, except that
+     * QUEUE_FULL is not retried). All async enqueues of this client share one stream to the broker,
+     * which makes many small enqueues far cheaper than blocking calls. Blocks only while 1,024
+     * batches are unanswered.
+     */
+    public CompletableFuture<Enqueued> enqueueAsync(JobRequest request) {
+        return enqueueBatchAsync(List.of(request)).thenApply(list -> list.get(0));
+    }
+
+    /** {@link #enqueueBatch} without waiting: the batch is stored atomically, or not at all. */
+    public CompletableFuture<List<Enqueued>> enqueueBatchAsync(List<JobRequest> requests) {
+        List<io.hoist.proto.v1.JobSpec> specs = requests.stream()
+                .map(r -> ProtoMapper.spec(Objects.requireNonNull(r, "request"), codec)).toList();
+        try {
+            return pipeline.submit(specs).thenApply(jobs -> jobs.stream()
+                    .map(j -> new Enqueued(j.getJobId(), j.getDuplicate(), ProtoMapper.state(j.getState())))
+                    .toList());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     private EnqueueResponse enqueueRetryingWhileFull(EnqueueRequest req) {
@@ -133,9 +164,13 @@ public final class HoistClient implements AutoCloseable {
         return codec;
     }
 
-    /** Shuts down the channel this client made (a channel given to the builder stays open). */
+    /**
+     * Waits (up to the call timeout) for the answers to async enqueues still due, then shuts down
+     * the channel this client made (a channel given to the builder stays open).
+     */
     @Override
     public void close() {
+        pipeline.close();
         connection.close();
     }
 

@@ -29,6 +29,10 @@ public record RetryPolicy(int maxAttempts, long initialBackoffMillis, long maxBa
         public static final Override NONE = new Override(null, null, null, null, null);
 
         public RetryPolicy applyTo(RetryPolicy base) {
+            if (maxAttempts == null && initialBackoffMillis == null && maxBackoffMillis == null && multiplier == null
+                    && jitter == null) {
+                return base; // shared by every job without overrides: one object, not one per job
+            }
             return new RetryPolicy(
                     maxAttempts != null ? maxAttempts : base.maxAttempts(),
                     initialBackoffMillis != null ? initialBackoffMillis : base.initialBackoffMillis(),

@@ -19,7 +19,7 @@ public final class GrpcApi {
                 () -> ulids.create().toString());
         EngineCalls calls = new EngineCalls(loop);
         return List.of(
-                new JobGrpcService(calls, requests),
+                new JobGrpcService(calls, requests, loop),
                 new WorkerGrpcService(calls, requests, config.heartbeatInterval().toMillis(),
                         config.sessionTimeout().toMillis()),
                 new AdminGrpcService(calls, requests, store));

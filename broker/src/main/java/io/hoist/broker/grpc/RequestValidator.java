@@ -31,7 +31,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * Checks every request field against API.md's rules and turns valid requests into engine
@@ -45,8 +44,7 @@ final class RequestValidator {
     static final int MAX_UNIQUE_KEY_CHARS = 1_024;
     static final int MAX_ERROR_CHARS = 4_096;
     static final int MAX_ACTIVE_IDS = 10_000;
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,128}");
-    private static final Pattern TYPE = Pattern.compile("[A-Za-z0-9._:/-]{1,128}");
+    static final int MAX_CANONICAL_NAMES = 10_000;
     /** google.protobuf.Timestamp's range: 0001-01-01 to 9999-12-31. */
     private static final long MIN_SECONDS = -62_135_596_800L;
     private static final long MAX_SECONDS = 253_402_300_799L;
@@ -56,6 +54,7 @@ final class RequestValidator {
     private final int maxBatch;
     private final int maxPayloadBytes;
     private final Supplier<String> newId;
+    private final java.util.concurrent.ConcurrentHashMap<String, String> names = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** @param newId makes the id of a job whose spec brings none (ULIDs) */
     RequestValidator(int maxBatch, int maxPayloadBytes, Supplier<String> newId) {
@@ -65,14 +64,18 @@ final class RequestValidator {
     }
 
     Command.Enqueue enqueue(EnqueueRequest req) {
-        int n = req.getJobsCount();
+        return enqueue(req.getJobsList());
+    }
+
+    Command.Enqueue enqueue(List<io.hoist.proto.v1.JobSpec> jobs) {
+        int n = jobs.size();
         if (n == 0 || n > maxBatch) {
             throw new InvalidFieldException("jobs", "must hold 1 to " + maxBatch + " specs, got " + n);
         }
         List<JobSpec> specs = new ArrayList<>(n);
         List<String> ids = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            JobSpec spec = spec(req.getJobs(i), "jobs[" + i + "]");
+            JobSpec spec = spec(jobs.get(i), "jobs[" + i + "]");
             specs.add(spec);
             ids.add(spec.hasJobId() ? spec.jobId() : newId.get());
         }
@@ -81,12 +84,13 @@ final class RequestValidator {
 
     private JobSpec spec(io.hoist.proto.v1.JobSpec s, String path) {
         name(s.getQueue(), path + ".queue");
-        if (!TYPE.matcher(s.getType()).matches()) {
+        if (!isName(s.getType(), true)) {
             throw new InvalidFieldException(path + ".type",
                     "must be 1-128 chars of [A-Za-z0-9._-:/], got " + quote(s.getType()));
         }
         long size = s.getPayload().size();
-        for (Map.Entry<String, String> h : s.getHeadersMap().entrySet()) {
+        Map<String, String> headers = s.getHeadersCount() == 0 ? Map.of() : Map.copyOf(s.getHeadersMap());
+        for (Map.Entry<String, String> h : headers.entrySet()) {
             size += h.getKey().getBytes(StandardCharsets.UTF_8).length + h.getValue().getBytes(StandardCharsets.UTF_8).length;
         }
         if (size > maxPayloadBytes) {
@@ -109,11 +113,11 @@ final class RequestValidator {
                     "must be at most " + MAX_UNIQUE_KEY_CHARS + " chars, got " + s.getUniqueKey().length());
         }
         long uniqueFor = s.hasUniqueFor() ? durationMillis(s.getUniqueFor(), path + ".unique_for") : 0;
-        if (!s.getJobId().isEmpty() && !NAME.matcher(s.getJobId()).matches()) {
+        if (!s.getJobId().isEmpty() && !isName(s.getJobId(), false)) {
             throw new InvalidFieldException(path + ".job_id",
                     "must be 1-128 chars of [A-Za-z0-9._-], got " + quote(s.getJobId()));
         }
-        return new JobSpec(s.getQueue(), s.getType(), s.getPayload().toByteArray(), Map.copyOf(s.getHeadersMap()),
+        return new JobSpec(canonical(s.getQueue()), canonical(s.getType()), s.getPayload().toByteArray(), headers,
                 s.getPriority(), runAt, delay, retry, leaseDuration, timeout, s.getUniqueKey(), uniqueFor, s.getJobId());
     }
 
@@ -313,9 +317,45 @@ final class RequestValidator {
     // ------------------------------------------------------------------ field rules
 
     private static void name(String queue, String path) {
-        if (!NAME.matcher(queue).matches()) {
+        if (!isName(queue, false)) {
             throw new InvalidFieldException(path, "must be 1-128 chars of [A-Za-z0-9._-], got " + quote(queue));
         }
+    }
+
+    /**
+     * One shared instance per queue or type name, so that a backlog of millions of jobs does not
+     * hold millions of copies of a few names. Bounded: past {@link #MAX_CANONICAL_NAMES} distinct
+     * names (a client inventing names) the rest are kept as they come.
+     */
+    private String canonical(String name) {
+        String known = names.get(name);
+        if (known != null) {
+            return known;
+        }
+        if (names.size() < MAX_CANONICAL_NAMES) {
+            known = names.putIfAbsent(name, name);
+        }
+        return known != null ? known : name;
+    }
+
+    /**
+     * 1-128 chars of {@code [A-Za-z0-9._-]}, and with {@code type} also {@code :} and {@code /}
+     * (a loop, not a regex: it runs for every job enqueued).
+     */
+    static boolean isName(String s, boolean type) {
+        int n = s.length();
+        if (n == 0 || n > MAX_NAME_CHARS) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '.' || c == '_' || c == '-' || (type && (c == ':' || c == '/'));
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void queues(List<String> queues, String path) {

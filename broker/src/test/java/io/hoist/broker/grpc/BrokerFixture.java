@@ -76,6 +76,11 @@ final class BrokerFixture implements AutoCloseable {
         return JobServiceGrpc.newBlockingStub(channel).withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** For streams: no deadline of its own (a test bounds its waits). */
+    JobServiceGrpc.JobServiceStub jobsAsync() {
+        return JobServiceGrpc.newStub(channel);
+    }
+
     AdminServiceGrpc.AdminServiceBlockingStub admin() {
         return AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
     }

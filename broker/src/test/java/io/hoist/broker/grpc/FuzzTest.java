@@ -418,7 +418,13 @@ class FuzzTest {
                 EnqueueRequest req = fuzzedEnqueue();
                 call("Enqueue", () -> jobs().enqueue(req)); // not remembered: it may hold odd ids
             }
-            case 2 -> call("GetJob", () -> jobs().getJob(GetJobRequest.newBuilder().setJobId(jobId()).build()));
+            case 2 -> {
+                if (rnd.nextInt(4) == 0) {
+                    fuzzedStream();
+                } else {
+                    call("GetJob", () -> jobs().getJob(GetJobRequest.newBuilder().setJobId(jobId()).build()));
+                }
+            }
             case 3 -> call("CancelJob", () -> jobs().cancelJob(CancelJobRequest.newBuilder().setJobId(jobId()).build()));
             case 4 -> {
                 RegisterRequest.Builder req = RegisterRequest.newBuilder().setName(str()).setConcurrency(int32())
@@ -539,6 +545,59 @@ class FuzzTest {
                 }
             }
         }
+    }
+
+    /**
+     * An EnqueueStream with a few fuzzed batches (ids may repeat): the stream must end OK once
+     * half-closed, and each answer's error code must be one of API.md's.
+     */
+    private void fuzzedStream() {
+        call("EnqueueStream", () -> {
+            java.util.concurrent.LinkedBlockingQueue<Object> answers = new java.util.concurrent.LinkedBlockingQueue<>();
+            io.grpc.stub.StreamObserver<io.hoist.proto.v1.EnqueueStreamRequest> stream =
+                    JobServiceGrpc.newStub(channel).enqueueStream(new io.grpc.stub.StreamObserver<>() {
+                        @Override
+                        public void onNext(io.hoist.proto.v1.EnqueueStreamResponse r) {
+                            answers.add(r);
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            answers.add(t);
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            answers.add(Status.OK);
+                        }
+                    });
+            int requests = 1 + rnd.nextInt(5);
+            for (int i = 0; i < requests; i++) {
+                stream.onNext(io.hoist.proto.v1.EnqueueStreamRequest.newBuilder().setRequestId(rnd.nextInt(3))
+                        .addAllJobs(fuzzedEnqueue().getJobsList()).build());
+            }
+            stream.onCompleted();
+            for (int answered = 0; ; ) {
+                Object a = answers.poll(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+                if (a == null) {
+                    throw Status.DEADLINE_EXCEEDED.withDescription("stream not ended").asRuntimeException();
+                } else if (a instanceof Throwable t) {
+                    throw Status.fromThrowable(t).asRuntimeException();
+                } else if (a == Status.OK) {
+                    if (answered != requests) {
+                        throw Status.INTERNAL.withDescription(answered + " answers to " + requests + " requests").asRuntimeException();
+                    }
+                    return null;
+                } else if (a instanceof io.hoist.proto.v1.EnqueueStreamResponse r) {
+                    answered++;
+                    Status.Code code = r.hasError() ? Status.fromCodeValue(r.getError().getCode()).getCode() : Status.Code.OK;
+                    histogram.computeIfAbsent("EnqueueStream/answer", k -> new TreeMap<>()).merge(code.name(), 1, Integer::sum);
+                    if (!API_CODES.contains(code)) {
+                        failures.add("#" + sent + " EnqueueStream answer -> " + r.getError());
+                    }
+                }
+            }
+        });
     }
 
     private EnqueueRequest fuzzedEnqueue() {

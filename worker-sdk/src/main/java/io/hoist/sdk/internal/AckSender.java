@@ -23,8 +23,10 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Sends the handlers' results from one thread: acks made within {@link #LINGER} of each other (up
- * to {@link #MAX_BATCH}) go in one Ack call; nacks one per call. While the broker is away it
+ * Sends the handlers' results from one thread: the acks waiting go in one Ack call (up to
+ * {@link #MAX_BATCH}), after waiting up to {@link #LINGER} for the results of handlers still
+ * running, so a burst of short jobs shares one call while an idle worker sends at once; nacks
+ * go one per call. While the broker is away it
  * retries with backoff, for as long as the worker runs: a result is given up only when the broker
  * refuses it for good, or the job's lease is known lost (then it is not sent at all). A job's
  * slot is given back once its result is settled.
@@ -32,6 +34,8 @@ import java.util.concurrent.TimeUnit;
 public final class AckSender {
     static final int MAX_BATCH = 100;
     static final Duration LINGER = Duration.ofMillis(5);
+    /** How often the linger looks again whether any handler is still running. */
+    private static final long LINGER_STEP_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
     private static final Logger log = LoggerFactory.getLogger(AckSender.class);
 
     /** A handler's result for one delivery. */
@@ -83,13 +87,18 @@ public final class AckSender {
             while (true) {
                 List<Settlement> batch = new ArrayList<>();
                 batch.add(queue.take());
+                queue.drainTo(batch, MAX_BATCH - batch.size());
+                // wait for more only while handlers are still running: an idle worker sends at once
                 long deadline = System.nanoTime() + LINGER.toNanos();
-                while (batch.size() < MAX_BATCH) {
-                    Settlement next = queue.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-                    if (next == null) {
+                while (batch.size() < MAX_BATCH && jobs.anyRunning()) {
+                    Settlement next = queue.poll(Math.min(LINGER_STEP_NANOS, deadline - System.nanoTime()),
+                            TimeUnit.NANOSECONDS);
+                    if (next != null) {
+                        batch.add(next);
+                        queue.drainTo(batch, MAX_BATCH - batch.size());
+                    } else if (System.nanoTime() - deadline >= 0) {
                         break;
                     }
-                    batch.add(next);
                 }
                 send(batch);
             }

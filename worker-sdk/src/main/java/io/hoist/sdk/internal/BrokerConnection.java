@@ -107,6 +107,11 @@ public final class BrokerConnection implements AutoCloseable {
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** For streams, which carry no deadline of their own. */
+    public JobServiceGrpc.JobServiceStub jobsStreaming() {
+        return JobServiceGrpc.newStub(channel());
+    }
+
     public JobServiceGrpc.JobServiceBlockingStub jobs(Duration deadline) {
         return JobServiceGrpc.newBlockingStub(channel()).withCallCredentials(token)
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);

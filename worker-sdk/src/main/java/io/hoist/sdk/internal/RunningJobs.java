@@ -65,6 +65,21 @@ public final class RunningJobs {
         }
     }
 
+    /** Whether some held job's handler is still running (so more results are coming soon). */
+    public boolean anyRunning() {
+        lock.lock();
+        try {
+            for (RunningJob j : byToken.values()) {
+                if (!j.isFinished()) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The held (not lost) delivery of this job under this session, or null. */
     public RunningJob find(String jobId, String workerId) {
         lock.lock();

@@ -19,6 +19,7 @@ import io.hoist.broker.store.rocksdb.records.UniqueRecord;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Engine records to and from the bytes stored in RocksDB (records.proto). */
 final class RecordCodec {
@@ -35,11 +36,11 @@ final class RecordCodec {
                 .setQueue(spec.queue())
                 .setType(spec.type())
                 .setPayload(ByteString.copyFrom(spec.payload()))
-                .putAllHeaders(spec.headers())
                 .setPriority(spec.priority())
                 .setUniqueKey(spec.uniqueKey())
                 .setUniqueFor(spec.uniqueForMillis())
                 .setSpecJobId(spec.jobId());
+        if (!spec.headers().isEmpty()) b.putAllHeaders(spec.headers()); // putAll makes a map even when empty
         if (spec.runAtMillis() != null) b.setSpecRunAt(spec.runAtMillis());
         if (spec.delayMillis() != null) b.setSpecDelay(spec.delayMillis());
         if (spec.leaseDurationMillis() != null) b.setSpecLeaseDuration(spec.leaseDurationMillis());
@@ -79,15 +80,30 @@ final class RecordCodec {
         return b.build().toByteArray();
     }
 
+    /** Hands out one shared instance per equal value: millions of jobs share a few names and policies. */
+    interface Shared {
+        <T> T of(T value);
+    }
+
     static Job decodeJob(byte[] bytes) throws InvalidProtocolBufferException {
+        return decodeJob(bytes, new Shared() {
+            @Override
+            public <T> T of(T value) {
+                return value;
+            }
+        });
+    }
+
+    static Job decodeJob(byte[] bytes, Shared shared) throws InvalidProtocolBufferException {
         JobRecord r = JobRecord.parseFrom(bytes);
-        RetryPolicy.Override override = new RetryPolicy.Override(
+        RetryPolicy.Override override = shared.of(new RetryPolicy.Override(
                 r.hasSpecMaxAttempts() ? r.getSpecMaxAttempts() : null,
                 r.hasSpecInitialBackoff() ? r.getSpecInitialBackoff() : null,
                 r.hasSpecMaxBackoff() ? r.getSpecMaxBackoff() : null,
                 r.hasSpecMultiplier() ? r.getSpecMultiplier() : null,
-                r.hasSpecJitter() ? r.getSpecJitter() : null);
-        JobSpec spec = new JobSpec(r.getQueue(), r.getType(), r.getPayload().toByteArray(), r.getHeadersMap(),
+                r.hasSpecJitter() ? r.getSpecJitter() : null));
+        JobSpec spec = new JobSpec(shared.of(r.getQueue()), shared.of(r.getType()), r.getPayload().toByteArray(),
+                r.getHeadersCount() == 0 ? Map.of() : Map.copyOf(r.getHeadersMap()),
                 r.getPriority(),
                 r.hasSpecRunAt() ? r.getSpecRunAt() : null,
                 r.hasSpecDelay() ? r.getSpecDelay() : null,
@@ -95,8 +111,8 @@ final class RecordCodec {
                 r.hasSpecLeaseDuration() ? r.getSpecLeaseDuration() : null,
                 r.hasSpecTimeout() ? r.getSpecTimeout() : null,
                 r.getUniqueKey(), r.getUniqueFor(), r.getSpecJobId());
-        RetryPolicy retry = new RetryPolicy(r.getMaxAttempts(), r.getInitialBackoff(), r.getMaxBackoff(),
-                r.getMultiplier(), r.getJitter());
+        RetryPolicy retry = shared.of(new RetryPolicy(r.getMaxAttempts(), r.getInitialBackoff(), r.getMaxBackoff(),
+                r.getMultiplier(), r.getJitter()));
         List<JobError> errors = new ArrayList<>(r.getErrorsCount());
         for (ErrorRecord e : r.getErrorsList()) {
             errors.add(new JobError(e.getAttempt(), e.getMessage(), e.getAt()));

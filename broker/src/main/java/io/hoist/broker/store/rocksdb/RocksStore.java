@@ -189,9 +189,17 @@ public final class RocksStore implements Store {
                 it.status();
             }
             List<Job> loadedJobs = new ArrayList<>();
+            Map<Object, Object> instances = new java.util.HashMap<>();
+            RecordCodec.Shared shared = new RecordCodec.Shared() {
+                @Override
+                @SuppressWarnings("unchecked")
+                public <T> T of(T value) {
+                    return (T) instances.computeIfAbsent(value, v -> v);
+                }
+            };
             try (RocksIterator it = db.newIterator(jobs)) {
                 for (it.seekToFirst(); it.isValid(); it.next()) {
-                    loadedJobs.add(RecordCodec.decodeJob(it.value()));
+                    loadedJobs.add(RecordCodec.decodeJob(it.value(), shared));
                 }
                 it.status();
             }
