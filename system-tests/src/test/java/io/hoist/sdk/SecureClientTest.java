@@ -65,7 +65,9 @@ class SecureClientTest {
                      .handle("send", ctx -> { })
                      .build().start()) {
             String id = client.enqueue("emails.welcome", "send", "hi").jobId();
-            await().atMost(Duration.ofSeconds(10)).until(() -> client.getJob(id).state() == JobState.SUCCEEDED);
+            String streamed = client.enqueueAsync(JobRequest.of("emails.welcome", "send", "hi")).join().jobId();
+            await().atMost(Duration.ofSeconds(10)).until(() -> client.getJob(id).state() == JobState.SUCCEEDED
+                    && client.getJob(streamed).state() == JobState.SUCCEEDED);
             assertThat(worker.options().toString()).contains("token=set").doesNotContain(WORKER);
         }
     }

@@ -3,6 +3,7 @@ package io.hoist.broker.auth;
 import io.hoist.proto.v1.CreateCheckpointRequest;
 import io.hoist.proto.v1.DeleteDeadRequest;
 import io.hoist.proto.v1.EnqueueRequest;
+import io.hoist.proto.v1.EnqueueStreamRequest;
 import io.hoist.proto.v1.JobSpec;
 import io.hoist.proto.v1.LeaseRequest;
 import io.hoist.proto.v1.ListJobsRequest;
@@ -25,6 +26,8 @@ final class RequestQueues {
     static List<String> named(Object request) {
         if (request instanceof EnqueueRequest r) {
             return r.getJobsList().stream().map(JobSpec::getQueue).distinct().toList();
+        } else if (request instanceof EnqueueStreamRequest r) {
+            return r.getJobsList().stream().map(JobSpec::getQueue).distinct().toList(); // each message of the stream
         } else if (request instanceof RegisterRequest r) {
             return r.getQueuesList();
         } else if (request instanceof LeaseRequest r) {

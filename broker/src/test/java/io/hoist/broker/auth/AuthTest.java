@@ -182,6 +182,49 @@ class AuthTest {
     }
 
     @Test
+    void enqueueStream_needsTheProducerRole_andEveryMessagesQueuesAllowed() throws Exception {
+        assertRefused(() -> streamEnqueue(as(WORKER), "emails.welcome"), Status.Code.PERMISSION_DENIED, "PERMISSION_DENIED");
+        assertRefused(() -> streamEnqueue(as(null), "emails.welcome"), Status.Code.UNAUTHENTICATED, "UNAUTHENTICATED");
+        assertRefused(() -> streamEnqueue(as(EMAILS), "emails.welcome", "billing"), Status.Code.PERMISSION_DENIED,
+                "PERMISSION_DENIED");
+        long before = queueDepth("emails.welcome");
+        assertThat(streamEnqueue(as(EMAILS), "emails.welcome", "emails.reset")).isEqualTo(2);
+        assertThat(queueDepth("emails.welcome")).isEqualTo(before + 1);
+    }
+
+    /** One EnqueueStream request per queue; answers how many were stored, or throws the stream's status. */
+    static int streamEnqueue(ConnectionSecurity as, String... queues) throws Exception {
+        java.util.concurrent.CompletableFuture<Integer> done = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicInteger stored = new java.util.concurrent.atomic.AtomicInteger();
+        var requests = broker.jobsStreaming(as).enqueueStream(new io.grpc.stub.StreamObserver<>() {
+            @Override
+            public void onNext(io.hoist.proto.v1.EnqueueStreamResponse r) {
+                stored.addAndGet(r.getJobsCount());
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                done.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                done.complete(stored.get());
+            }
+        });
+        for (int i = 0; i < queues.length; i++) {
+            requests.onNext(io.hoist.proto.v1.EnqueueStreamRequest.newBuilder().setRequestId(i)
+                    .addJobs(JobSpec.newBuilder().setQueue(queues[i]).setType("t")).build());
+        }
+        requests.onCompleted();
+        try {
+            return done.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw (Exception) e.getCause();
+        }
+    }
+
+    @Test
     void queueLimitedAdmin_administersOnlyItsQueues_andCannotCopyTheStore() {
         broker.jobs(as(ADMIN)).enqueue(enqueue("emails.admin", "reports"));
         var admin = broker.admin(as(EMAILS_ADMIN));

@@ -54,6 +54,10 @@ final class SecureBroker implements AutoCloseable {
         return c;
     }
 
+    JobServiceGrpc.JobServiceStub jobsStreaming(ConnectionSecurity s) {
+        return JobServiceGrpc.newStub(channel(s)).withCallCredentials(s.callCredentials().orElse(null));
+    }
+
     JobServiceGrpc.JobServiceBlockingStub jobs(ConnectionSecurity s) {
         return JobServiceGrpc.newBlockingStub(channel(s)).withCallCredentials(s.callCredentials().orElse(null))
                 .withDeadlineAfter(10, TimeUnit.SECONDS);

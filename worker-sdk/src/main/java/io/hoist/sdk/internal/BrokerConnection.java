@@ -109,7 +109,7 @@ public final class BrokerConnection implements AutoCloseable {
 
     /** For streams, which carry no deadline of their own. */
     public JobServiceGrpc.JobServiceStub jobsStreaming() {
-        return JobServiceGrpc.newStub(channel());
+        return JobServiceGrpc.newStub(channel()).withCallCredentials(token);
     }
 
     public JobServiceGrpc.JobServiceBlockingStub jobs(Duration deadline) {
