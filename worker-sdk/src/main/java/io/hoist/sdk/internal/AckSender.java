@@ -197,6 +197,10 @@ public final class AckSender {
         if (e.getStatus().getCode() == Status.Code.CANCELLED && Thread.interrupted()) {
             throw new InterruptedException("ack sender stopped during a call");
         }
+        if (StatusErrors.isDiskFull(e)) {
+            backoff.sleep(retry); // the same broker takes the result once it has space again: keep it
+            return true;
+        }
         if (!StatusErrors.isTransient(e)) {
             return false;
         }

@@ -17,6 +17,7 @@ import java.util.Map;
 /** Reads the broker's errors: the status code and the {@code google.rpc.ErrorInfo} (domain hoist.io). */
 public final class StatusErrors {
     public static final String QUEUE_FULL = "QUEUE_FULL";
+    public static final String DISK_FULL = "DISK_FULL";
     public static final String JOB_NOT_FOUND = "JOB_NOT_FOUND";
     public static final String WORKER_NOT_FOUND = "WORKER_NOT_FOUND";
 
@@ -79,6 +80,11 @@ public final class StatusErrors {
         }
         String reason = reason(e);
         return WORKER_NOT_FOUND.equals(reason) || reason.isEmpty(); // a broker without ErrorInfo: only sessions are looked up
+    }
+
+    /** The broker's disk is full (RESOURCE_EXHAUSTED DISK_FULL): nothing was stored; it takes writes again once space is freed. */
+    public static boolean isDiskFull(StatusRuntimeException e) {
+        return e.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED && DISK_FULL.equals(reason(e));
     }
 
     public static boolean isQueueFull(StatusRuntimeException e) {
