@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The Hoist figures of docs/benchmarks.md: every scenario against a fresh broker, REPS times,
+# then the median (min-max) of each. One broker per run (a new temp data dir), started the way a
+# user starts it (the packaged jar, `serve`, --fsync always unless FSYNC says otherwise).
+#
+# Usage: loadtest/scripts/bench.sh [OUT_DIR]     (default /tmp/hoist-bench)
+#   REPS (3), JOBS (200000), FSYNC (always), SCENARIOS ("w1 w1s w1b w2raw w2sdk w3"), W3_SECONDS (20),
+#   GRPC_PORT (17570), HTTP_PORT (17571)
+# Needs broker/target/hoist.jar and loadtest/target/hoist-loadtest.jar
+# (./mvnw -B -DskipTests package), curl and jq. Run nothing else on the machine meanwhile.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+out="${1:-/tmp/hoist-bench}"
+REPS="${REPS:-3}" JOBS="${JOBS:-200000}" FSYNC="${FSYNC:-always}"
+SCENARIOS="${SCENARIOS:-w1 w1s w1b w2raw w2sdk w3}"
+GRPC_PORT="${GRPC_PORT:-17570}" HTTP_PORT="${HTTP_PORT:-17571}"
+broker_jar="$root/broker/target/hoist.jar"
+loadtest_jar="$root/loadtest/target/hoist-loadtest.jar"
+for f in "$broker_jar" "$loadtest_jar"; do
+  [ -f "$f" ] || { echo "missing $f: run ./mvnw -B -DskipTests package first" >&2; exit 2; }
+done
+mkdir -p "$out"
+results="$out/results.jsonl"
+: > "$results"
+pid=
+
+stop_broker() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; fi
+}
+trap 'stop_broker' EXIT
+
+start_broker() {
+  local data="$1"
+  java -jar "$broker_jar" serve --data-dir "$data" --grpc-port "$GRPC_PORT" --http-port "$HTTP_PORT" \
+    --fsync "$FSYNC" > "$out/broker.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 150); do
+    curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" > /dev/null && return 0
+    sleep 0.2
+  done
+  echo "the broker did not become ready; see $out/broker.log" >&2
+  exit 1
+}
+
+args_for() {
+  case "$1" in
+    w1) echo "enqueue --jobs $JOBS --producers 4 --in-flight 64" ;;
+    w1s) echo "enqueue --jobs $JOBS --producers 4 --in-flight 64 --stream" ;;
+    w1b) echo "enqueue --jobs $JOBS --producers 4 --in-flight 1 --batch 100" ;;
+    w2raw) echo "drain --jobs $JOBS --consumers 4 --in-flight 16 --mode raw" ;;
+    w2sdk) echo "drain --jobs $JOBS --consumers 4 --in-flight 16 --mode sdk" ;;
+    w3) echo "latency --rate 2000 --duration ${W3_SECONDS:-20} --consumers 4" ;;
+    *) echo "unknown scenario $1" >&2; exit 2 ;;
+  esac
+}
+
+for scenario in $SCENARIOS; do
+  for rep in $(seq 1 "$REPS"); do
+    data="$(mktemp -d /tmp/hoist-bench-data.XXXXXX)"
+    start_broker "$data"
+    echo "== $scenario rep $rep: hoist-loadtest $(args_for "$scenario")" >&2
+    # shellcheck disable=SC2046
+    java -jar "$loadtest_jar" $(args_for "$scenario") --broker "127.0.0.1:$GRPC_PORT" --json \
+      | jq -c --arg s "$scenario" --arg r "$rep" --arg f "$FSYNC" '. + {bench: $s, rep: ($r | tonumber), fsync: $f}' \
+      >> "$results"
+    stop_broker
+    rm -rf "$data"
+  done
+done
+
+# median (min-max) per scenario: jobs/s, or the latency percentiles for w3
+jq -rs '
+  def med: sort | .[(length - 1) / 2 | floor];
+  group_by(.bench)[] | . as $runs | $runs[0].bench as $b |
+  if $b == "w3" then
+    "\($b): p50 \([$runs[].p50_ms] | med) ms, p99 \([$runs[].p99_ms] | med) ms (\([$runs[].p99_ms] | min)-\([$runs[].p99_ms] | max)), p99.9 \([$runs[].p99_9_ms] | med) ms, max \([$runs[].max_ms] | med) ms"
+  else
+    "\($b): \([$runs[].jobs_per_second] | med) jobs/s (\([$runs[].jobs_per_second] | min)-\([$runs[].jobs_per_second] | max))"
+  end' "$results" | tee "$out/summary.txt"
