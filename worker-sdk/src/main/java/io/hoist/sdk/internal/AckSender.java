@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * go one per call. While the broker is away it
  * retries with backoff, for as long as the worker runs: a result is given up only when the broker
  * refuses it for good, or the job's lease is known lost (then it is not sent at all). A job's
- * slot is given back once its result is settled.
+ * slot is given back to the lease loop when its result is sent; the job is let go once the
+ * result is settled.
  */
 public final class AckSender {
     static final int MAX_BATCH = 100;
@@ -133,6 +134,7 @@ public final class AckSender {
             AckRequest.Builder req = AckRequest.newBuilder().setWorkerId(held.get(0).workerId());
             held.forEach(j -> req.addAcks(JobAck.newBuilder().setJobId(j.id()).setLeaseToken(j.leaseToken())));
             WorkerServiceGrpc.WorkerServiceBlockingStub stub = connection.worker(callTimeout);
+            jobs.resultsSent(held); // the lease loop may ask for their successors now
             try {
                 AckResponse resp = stub.ack(req.build());
                 connection.reachable();
@@ -175,6 +177,7 @@ public final class AckSender {
                 return;
             }
             WorkerServiceGrpc.WorkerServiceBlockingStub stub = connection.worker(callTimeout);
+            jobs.resultsSent(List.of(job));
             try {
                 NackResponse resp = stub.nack(req.build());
                 connection.reachable();

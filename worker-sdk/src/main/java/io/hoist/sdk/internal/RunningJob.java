@@ -30,6 +30,7 @@ public final class RunningJob implements JobContext {
     private volatile boolean cancelled;
     private volatile boolean lost;
     private volatile boolean finished;
+    private volatile boolean resultSent;
     private volatile Duration retryAfter;
     private Thread runner; // guarded by this: set only while the handler runs
 
@@ -153,6 +154,14 @@ public final class RunningJob implements JobContext {
     }
 
     /** The handler has returned (or thrown); its result is on its way to the broker. */
+    void resultSent() {
+        resultSent = true;
+    }
+
+    boolean isResultSent() {
+        return resultSent;
+    }
+
     void finished() {
         finished = true;
     }

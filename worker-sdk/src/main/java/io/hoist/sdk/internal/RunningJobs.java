@@ -11,8 +11,11 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The jobs this worker holds, and its slots: a job takes a slot when it is leased and gives it
- * back once its ack or nack is settled (so the count matches what the broker counts against the
- * registered concurrency). Keyed by lease token: after a lost session the same job id can be
+ * back once its ack or nack has been sent (it stays held until the broker has answered). The
+ * lease loop can so ask for more jobs while the acks are on their way instead of a round trip
+ * later: the broker applies an ack sent before a Lease first (one connection, in order), and if
+ * it has not yet, it answers the Lease with fewer jobs, never more than the registered
+ * concurrency. Keyed by lease token: after a lost session the same job id can be
  * held twice (the lost run still finishing, and a new delivery). Thread-safe.
  */
 public final class RunningJobs {
@@ -33,10 +36,33 @@ public final class RunningJobs {
     public int awaitFreeSlots() throws InterruptedException {
         lock.lock();
         try {
-            while (byToken.size() >= capacity) {
+            int busy;
+            while ((busy = busy()) >= capacity) {
                 changed.await();
             }
-            return capacity - byToken.size();
+            return capacity - busy;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Held jobs whose result is not on its way yet. Under the lock. */
+    private int busy() {
+        int n = 0;
+        for (RunningJob j : byToken.values()) {
+            if (!j.isResultSent()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The results of these jobs are being sent: their slots are free for the next lease. */
+    public void resultsSent(List<RunningJob> sent) {
+        lock.lock();
+        try {
+            sent.forEach(RunningJob::resultSent);
+            changed.signalAll();
         } finally {
             lock.unlock();
         }
