@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /** W3: enqueue at a constant rate; latency from each job's intended send time to the start of its handler. */
 @Command(name = "latency", mixinStandardHelpOptions = true,
-        description = "W3: --rate jobs/s for --duration seconds, consumed by --consumers SDK Workers; enqueue -> handler-start latency (HdrHistogram, from the intended send time).")
+        description = "W3: --rate jobs/s for --warmup + --duration seconds, consumed by --consumers SDK Workers; enqueue -> handler-start latency of the jobs after the warm-up (HdrHistogram, from the intended send time).")
 final class LatencyCommand implements Callable<Integer> {
 
     @Mixin
@@ -29,6 +29,11 @@ final class LatencyCommand implements Callable<Integer> {
 
     @Option(names = "--duration", defaultValue = "20", description = "seconds of sending (default: ${DEFAULT-VALUE})")
     long durationSeconds;
+
+    @Option(names = "--warmup", defaultValue = "5",
+            description = "seconds sent at the same rate first and not recorded, while the JIT of a fresh broker and client"
+                    + " compiles (default: ${DEFAULT-VALUE}; 0 records from the first job)")
+    long warmupSeconds;
 
     @Option(names = "--consumers", defaultValue = "4", description = "SDK Workers (default: ${DEFAULT-VALUE})")
     int consumers;
@@ -50,6 +55,7 @@ final class LatencyCommand implements Callable<Integer> {
         AtomicLong handled = new AtomicLong();
         CountDownLatch allHandled = new CountDownLatch(1);
         AtomicLong total = new AtomicLong(-1); // set before the first job is sent
+        AtomicLong recordFrom = new AtomicLong(Long.MAX_VALUE); // intended times before it are the warm-up
         List<Worker> workers = new ArrayList<>();
         PacedProducers paced;
         try {
@@ -58,12 +64,16 @@ final class LatencyCommand implements Callable<Integer> {
                         .name("loadtest-latency-" + i).leaseWait(Duration.ofSeconds(1)).gracePeriod(Duration.ofSeconds(5))
                         .defaultHandler(ctx -> {
                             long intended = ByteBuffer.wrap(ctx.payload()).getLong();
-                            histogram.recordValue(Math.max(0, (System.nanoTime() - intended) / 1000));
+                            if (intended - recordFrom.get() >= 0) {
+                                histogram.recordValue(Math.max(0, (System.nanoTime() - intended) / 1000));
+                            }
                             if (handled.incrementAndGet() == total.get()) allHandled.countDown();
                         }).build().start());
             }
             Thread.sleep(300); // let the workers register and park their first Lease
-            RateSchedule schedule = new RateSchedule(System.nanoTime() + 10_000_000, rate, durationSeconds);
+            long start = System.nanoTime() + 10_000_000;
+            RateSchedule schedule = new RateSchedule(start, rate, warmupSeconds + durationSeconds);
+            recordFrom.set(start + warmupSeconds * 1_000_000_000L);
             total.set(schedule.jobs());
             paced = new PacedProducers(common.broker, queue, producers, 64, common.payloadBytes, schedule);
             try (ProgressBar bar = common.progressBar("latency", schedule.jobs(), handled::get)) {
@@ -77,6 +87,7 @@ final class LatencyCommand implements Callable<Integer> {
                 .put("scenario", "latency")
                 .put("queue", queue)
                 .put("rate", rate)
+                .put("warmup_seconds", warmupSeconds)
                 .put("duration_seconds", durationSeconds)
                 .put("producers", producers)
                 .put("consumers", consumers)
@@ -86,6 +97,7 @@ final class LatencyCommand implements Callable<Integer> {
                 .put("stored", paced.stored.get())
                 .put("failed", paced.failed.get())
                 .put("handled", handled.get())
+                .put("recorded", histogram.getTotalCount())
                 .put("p50_ms", ms(histogram.getValueAtPercentile(50)))
                 .put("p99_ms", ms(histogram.getValueAtPercentile(99)))
                 .put("p99_9_ms", ms(histogram.getValueAtPercentile(99.9)))
