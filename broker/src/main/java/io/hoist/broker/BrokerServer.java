@@ -104,7 +104,8 @@ public final class BrokerServer implements AutoCloseable {
         }
         grpc = builder.build().start();
         http = new HttpEndpoints(config.host(), config.httpPort(), httpTls,
-                security.metricsAuth() ? new MetricsGuard(tokens) : MetricsAccess.OPEN, this::notReadyReason, this::scrape);
+                security.metricsAuth() ? new MetricsGuard(tokens) : MetricsAccess.OPEN, this::deadReason,
+                this::notReadyReason, this::scrape);
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         log.info("hoist broker serving gRPC on {}:{} and HTTP on {}:{}, data in {}, fsync {}",
                 config.host(), grpcPort(), config.host(), httpPort(), config.dataDir().toAbsolutePath(),
@@ -139,6 +140,11 @@ public final class BrokerServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         return metrics.scrape();
+    }
+
+    /** Why the broker can no longer serve although its process runs, or null: for /healthz. */
+    private String deadReason() {
+        return !closed && !loop.isRunning() ? "the engine thread has stopped (see the log)" : null;
     }
 
     private String notReadyReason() {

@@ -31,7 +31,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.Supplier;
 
 /**
- * The broker's HTTP side: {@code GET /healthz} (the process is alive), {@code GET /readyz}
+ * The broker's HTTP side: {@code GET /healthz} (the broker is alive: its engine thread runs), {@code GET /readyz}
  * (the store is open and taking writes; otherwise 503 and why) and {@code GET /metrics}; over TLS
  * when given a context, with /metrics behind a token when its access says so.
  */
@@ -45,15 +45,17 @@ public final class HttpEndpoints implements AutoCloseable {
      */
     public HttpEndpoints(String host, int port, Supplier<String> notReadyReason, Supplier<String> metrics)
             throws InterruptedException {
-        this(host, port, null, MetricsAccess.OPEN, notReadyReason, metrics);
+        this(host, port, null, MetricsAccess.OPEN, () -> null, notReadyReason, metrics);
     }
 
     /**
      * @param tls    null for plain HTTP; otherwise every connection starts with a TLS handshake
-     * @param access who may read /metrics (health and readiness are always open, for probes)
+     * @param access     who may read /metrics (health and readiness are always open, for probes)
+     * @param deadReason null while the broker can still serve; otherwise why it cannot (its engine
+     *                   thread died): /healthz then answers 503, so a supervisor restarts it
      */
-    public HttpEndpoints(String host, int port, SslContext tls, MetricsAccess access, Supplier<String> notReadyReason,
-                         Supplier<String> metrics) throws InterruptedException {
+    public HttpEndpoints(String host, int port, SslContext tls, MetricsAccess access, Supplier<String> deadReason,
+                         Supplier<String> notReadyReason, Supplier<String> metrics) throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -64,7 +66,7 @@ public final class HttpEndpoints implements AutoCloseable {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc()));
                         }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 << 10),
-                                new Handler(notReadyReason, metrics, access));
+                                new Handler(deadReason, notReadyReason, metrics, access));
                     }
                 });
         this.channel = b.bind(host, port).sync().channel();
@@ -81,11 +83,14 @@ public final class HttpEndpoints implements AutoCloseable {
     }
 
     private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        private final Supplier<String> deadReason;
         private final Supplier<String> notReadyReason;
         private final Supplier<String> metrics;
         private final MetricsAccess access;
 
-        Handler(Supplier<String> notReadyReason, Supplier<String> metrics, MetricsAccess access) {
+        Handler(Supplier<String> deadReason, Supplier<String> notReadyReason, Supplier<String> metrics,
+                MetricsAccess access) {
+            this.deadReason = deadReason;
             this.notReadyReason = notReadyReason;
             this.metrics = metrics;
             this.access = access;
@@ -98,7 +103,9 @@ public final class HttpEndpoints implements AutoCloseable {
             if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
                 resp = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET\n");
             } else if (path.equals("/healthz")) {
-                resp = text(HttpResponseStatus.OK, "ok\n");
+                String dead = deadReason.get();
+                resp = dead == null ? text(HttpResponseStatus.OK, "ok\n")
+                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not alive: " + dead + "; restart the broker\n");
             } else if (path.equals("/metrics")) {
                 resp = switch (access.check(req.headers().get(HttpHeaderNames.AUTHORIZATION), ctx.channel().remoteAddress())) {
                     case ALLOW -> metricsText();
