@@ -35,6 +35,8 @@ import java.util.concurrent.TimeUnit;
 public final class AckSender {
     static final int MAX_BATCH = 100;
     static final Duration LINGER = Duration.ofMillis(5);
+    /** Tries after a call broke with UNKNOWN, before the result is given up. */
+    static final int MAX_UNKNOWN_RETRIES = 5;
     /** How often the linger looks again whether any handler is still running. */
     private static final long LINGER_STEP_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
     private static final Logger log = LoggerFactory.getLogger(AckSender.class);
@@ -202,6 +204,13 @@ public final class AckSender {
         }
         if (StatusErrors.isDiskFull(e)) {
             backoff.sleep(retry); // the same broker takes the result once it has space again: keep it
+            return true;
+        }
+        if (e.getStatus().getCode() == Status.Code.UNKNOWN && retry < MAX_UNKNOWN_RETRIES) {
+            // the call broke mid-way (a broker killed during it: "channel closed"); it may or may not
+            // have been applied, and sending the same result again is harmless (an accepted ack with the
+            // same token is ACKED again), so send it again rather than lose it
+            backoff.sleep(retry);
             return true;
         }
         if (!StatusErrors.isTransient(e)) {

@@ -46,16 +46,25 @@ class AckSenderTest {
 
     @Test
     void anAckRefusedForAFullDisk_isKeptAndSentAgainUntilTheBrokerTakesIt() throws Exception {
+        assertSentAgainAfterTwoFailures(StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                .setCode(io.grpc.Status.Code.RESOURCE_EXHAUSTED.value()).setMessage("disk full")
+                .addDetails(Any.pack(ErrorInfo.newBuilder().setDomain("hoist.io").setReason("DISK_FULL").build()))
+                .build()));
+    }
+
+    @Test
+    void anAckWhoseCallBrokeMidway_isSentAgain() throws Exception {
+        assertSentAgainAfterTwoFailures(io.grpc.Status.UNKNOWN.withDescription("channel closed").asRuntimeException());
+    }
+
+    private void assertSentAgainAfterTwoFailures(Throwable failure) throws Exception {
         AtomicInteger calls = new AtomicInteger();
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .addService(new WorkerServiceGrpc.WorkerServiceImplBase() {
                     @Override
                     public void ack(AckRequest req, StreamObserver<AckResponse> out) {
                         if (calls.incrementAndGet() <= 2) {
-                            out.onError(StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
-                                    .setCode(io.grpc.Status.Code.RESOURCE_EXHAUSTED.value()).setMessage("disk full")
-                                    .addDetails(Any.pack(ErrorInfo.newBuilder().setDomain("hoist.io").setReason("DISK_FULL").build()))
-                                    .build()));
+                            out.onError(failure);
                             return;
                         }
                         out.onNext(AckResponse.newBuilder().addResults(AckResult.newBuilder()
