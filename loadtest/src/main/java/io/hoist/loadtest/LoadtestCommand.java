@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The hoist-loadtest command: one subcommand per scenario of docs/benchmarks.md. */
 @Command(name = "hoist-loadtest", mixinStandardHelpOptions = true, version = "hoist-loadtest 0.1.0",
         description = "Load scenarios against a running Hoist broker: a progress bar on stderr, a summary on stdout.",
-        subcommands = {EnqueueCommand.class, DrainCommand.class, LatencyCommand.class})
+        subcommands = {EnqueueCommand.class, DrainCommand.class, LatencyCommand.class, ChaosCommand.class,
+                SoakCommand.class, ChaosWorkerCommand.class, BacklogCommand.class})
 public final class LoadtestCommand implements Runnable {
 
     @CommandLine.Spec
