@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 
 /** {@code hoist backup --to DIR}: an online, consistent copy of the broker's store. */
 @Command(name = "backup", mixinStandardHelpOptions = true,
+        header = "Writes a consistent copy of the broker's store into a new directory, while it serves.",
         description = {"Writes a consistent copy of the broker's whole store (a RocksDB checkpoint) into a new",
                 "directory on the broker's machine, while the broker keeps serving. To restore: stop the broker,",
                 "put the copy in place of its --data-dir, start it. See docs/operations.md."})

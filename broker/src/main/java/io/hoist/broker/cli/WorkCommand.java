@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * standard input; exit status 0 acks it, any other status nacks it with the end of its stderr.
  */
 @Command(name = "work", mixinStandardHelpOptions = true,
+        header = "Runs a worker from the shell: each job runs --exec COMMAND; exit 0 acks it.",
         description = {"Runs a worker from the shell. For each job it runs --exec COMMAND with sh -c,",
                 "the payload on standard input, and HOIST_JOB_ID, HOIST_JOB_TYPE, HOIST_QUEUE,",
                 "HOIST_ATTEMPT and HOIST_LEASE_TOKEN in the environment. Exit status 0 acks the job;",
