@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.hoist.broker.BrokerServer;
 import io.hoist.broker.auth.QueuePattern;
 import io.hoist.broker.auth.Role;
+import io.hoist.broker.auth.TestPki;
 import io.hoist.broker.auth.TokenFile;
 import io.hoist.broker.auth.Tokens;
 import io.hoist.broker.config.BrokerConfig;

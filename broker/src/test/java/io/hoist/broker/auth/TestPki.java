@@ -30,15 +30,16 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A throwaway certificate authority for tests: a CA, a server certificate for localhost and
  * 127.0.0.1, and client certificates, all as PEM files (keys PKCS#8), as an operator would have.
- * EC P-256 keys, so that making them takes milliseconds.
+ * EC P-256 keys, so that making them takes milliseconds. Public for system-tests, which get it
+ * through this module's test-jar.
  */
-final class TestPki {
+public final class TestPki {
     private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
 
-    final Path dir;
-    final Path caCert;
-    final Path serverCert;
-    final Path serverKey;
+    public final Path dir;
+    public final Path caCert;
+    public final Path serverCert;
+    public final Path serverKey;
     private final KeyPair caKeys;
     private final X500Name caName;
 
@@ -51,7 +52,7 @@ final class TestPki {
         this.caName = caName;
     }
 
-    static TestPki create(Path dir) throws Exception {
+    public static TestPki create(Path dir) throws Exception {
         KeyPair caKeys = keys();
         X500Name caName = new X500Name("CN=hoist test CA");
         X509CertificateHolder ca = sign(caName, caName, caKeys.getPublic(), caKeys.getPrivate(), true, null);
@@ -62,7 +63,7 @@ final class TestPki {
     }
 
     /** A certificate (and key) signed by this CA: {cert.pem, key.pem}. */
-    Path[] issue(String name, boolean forServer) throws Exception {
+    public Path[] issue(String name, boolean forServer) throws Exception {
         KeyPair keys = keys();
         GeneralNames sans = forServer ? new GeneralNames(new GeneralName[]{
                 new GeneralName(GeneralName.dNSName, "localhost"),
