@@ -15,13 +15,19 @@ import java.util.TreeMap;
  * reports every durable change to {@link Effects}. It reads no clock and draws no random number:
  * given the same state, commands and times, it does the same thing.
  *
+ * <p>Only LEASED and SCHEDULED jobs are held as objects ({@link #active}); READY jobs are entries
+ * in their queue's ready rings and finished or DEAD ones are only counted, their records read back
+ * from the {@link JobArchive} when a call names them.
+ *
  * <p>Not thread-safe: one thread (the runtime's engine loop) owns an engine.
  */
 public final class Engine {
     private final EngineConfig config;
     private final Effects effects;
+    private final JobArchive archive;
 
-    private final Map<String, Job> jobs = new HashMap<>();
+    /** LEASED and SCHEDULED jobs: the ones workers and timers act on. */
+    private final Map<String, Job> active = new HashMap<>();
     private final Map<String, QueueState> queues = new TreeMap<>();
     private final Map<String, Session> sessions = new HashMap<>();
     private final Map<String, UniqueHold> holds = new HashMap<>();
@@ -32,8 +38,8 @@ public final class Engine {
     private final DeadlineQueue<Job> leases = new DeadlineQueue<>(
             e -> e.item().state == JobState.LEASED && e.item().slot == e.slot()
                     && e.item().leaseDeadlineMillis == e.atMillis());
-    private final DeadlineQueue<Job> retention = new DeadlineQueue<>(
-            e -> e.item().slot == e.slot() && jobs.get(e.item().id()) == e.item());
+    /** Ids of finished jobs by the time they may be deleted; checked against the archive when due. */
+    private final DeadlineQueue<String> retention = new DeadlineQueue<>(e -> true);
     private final DeadlineQueue<UniqueHold> holdExpiry = new DeadlineQueue<>(
             e -> holds.get(holdKey(e.item().queue(), e.item().key())) == e.item());
 
@@ -59,23 +65,25 @@ public final class Engine {
         }
     }
 
-    public Engine(EngineConfig config, Effects effects) {
+    public Engine(EngineConfig config, Effects effects, JobArchive archive) {
         this.config = config;
         this.effects = effects;
+        this.archive = archive;
     }
 
     // ------------------------------------------------------------------ recovery
 
     /**
-     * Rebuilds the indexes from what the store holds. Every session counts as just heard from and
-     * every lease as just renewed, with its attempt's timeout moved on by the downtime, so that
-     * workers that reconnect in time keep their jobs. Leases changed that way are written back.
+     * Rebuilds the indexes from what the store holds, the jobs by one pass over the archive. Every
+     * session counts as just heard from and every lease as just renewed, with its attempt's timeout
+     * moved on by the downtime, so that workers that reconnect in time keep their jobs. Leases
+     * changed that way are written back.
      *
      * @param lastAliveMillis the last round the broker committed before it stopped (0 if unknown)
      */
-    public void restore(Map<String, QueueConfig> storedQueues, Collection<Job> storedJobs,
-                        Collection<Session> storedSessions, Collection<UniqueHold> storedHolds,
-                        long storedDeliverySeq, long nowMillis, long lastAliveMillis) {
+    public void restore(Map<String, QueueConfig> storedQueues, Collection<Session> storedSessions,
+                        Collection<UniqueHold> storedHolds, long storedDeliverySeq, long nowMillis,
+                        long lastAliveMillis) {
         deliverySeq = storedDeliverySeq;
         storedQueues.forEach((name, config) -> queue(name).configure(config, nowMillis));
         for (Session s : storedSessions) {
@@ -89,16 +97,18 @@ public final class Engine {
             }
         }
         long downtime = lastAliveMillis > 0 ? Math.max(0, nowMillis - lastAliveMillis) : 0;
-        List<Job> ready = new ArrayList<>();
-        for (Job job : storedJobs) {
-            jobs.put(job.id(), job);
+        archive.forEachJob(job -> {
             nextOrder = Math.max(nextOrder, job.order + 1);
             job.slot = nextSlot++;
             queue(job.queue()).counted(null, job.state);
             switch (job.state) {
-                case READY -> ready.add(job);
-                case SCHEDULED -> delayed.add(job.runAtMillis, job.slot, job);
+                case READY -> queue(job.queue()).pushReady(job);
+                case SCHEDULED -> {
+                    active.put(job.id(), job);
+                    delayed.add(job.runAtMillis, job.slot, job);
+                }
                 case LEASED -> {
+                    active.put(job.id(), job);
                     job.attemptDeadlineMillis += downtime;
                     job.leaseDeadlineMillis = Math.min(job.attemptDeadlineMillis,
                             Math.max(job.leaseDeadlineMillis, nowMillis + job.leaseDurationMillis()));
@@ -109,13 +119,12 @@ public final class Engine {
                     }
                     effects.jobChanged(job);
                 }
-                case SUCCEEDED, CANCELED -> retention.add(job.finishedAtMillis + config.retentionMillis(), job.slot, job);
+                case SUCCEEDED, CANCELED -> retention.add(job.finishedAtMillis + config.retentionMillis(), 0, job.id());
                 case DEAD -> { }
             }
-        }
-        ready.sort(Comparator.comparingLong(Job::order));
-        for (Job job : ready) {
-            queue(job.queue()).pushReady(job);
+        });
+        for (QueueState q : queues.values()) {
+            q.sortReady();
         }
     }
 
@@ -216,13 +225,13 @@ public final class Engine {
 
     /** The existing job a spec repeats (by client job id, then by unique key), or null. */
     private Outcome.EnqueuedJob duplicateOf(JobSpec spec, long now) {
-        Job existing = spec.hasJobId() ? jobs.get(spec.jobId()) : null;
+        Job existing = spec.hasJobId() ? find(spec.jobId()) : null;
         if (existing != null) {
             return new Outcome.EnqueuedJob(existing.id(), true, existing.state);
         }
         UniqueHold hold = spec.hasUniqueKey() ? holds.get(holdKey(spec.queue(), spec.uniqueKey())) : null;
         if (hold != null && hold.heldAt(now)) {
-            Job holder = jobs.get(hold.jobId());
+            Job holder = find(hold.jobId());
             return new Outcome.EnqueuedJob(hold.jobId(), true, holder != null ? holder.state : hold.state());
         }
         return null;
@@ -266,7 +275,6 @@ public final class Engine {
         Job job = new Job(id, spec, now, retry, leaseDuration, timeout);
         long runAt = spec.runAtMillis() != null ? spec.runAtMillis()
                 : spec.delayMillis() != null ? now + spec.delayMillis() : now;
-        jobs.put(id, job);
         if (runAt > now) {
             schedule(job, runAt);
         } else {
@@ -282,12 +290,12 @@ public final class Engine {
     }
 
     private Outcome getJob(Command.GetJob c) {
-        Job job = jobs.get(c.jobId());
+        Job job = find(c.jobId());
         return job == null ? jobNotFound(c.jobId()) : new Outcome.JobFound(job.copy());
     }
 
     private Outcome cancel(Command.CancelJob c, long now) {
-        Job job = jobs.get(c.jobId());
+        Job job = find(c.jobId());
         if (job == null) {
             return jobNotFound(c.jobId());
         }
@@ -324,7 +332,7 @@ public final class Engine {
         }
         List<String> lost = new ArrayList<>();
         for (String id : c.activeJobIds()) {
-            Job job = jobs.get(id);
+            Job job = active.get(id);
             if (job != null && job.state == JobState.LEASED && job.workerId.equals(s.workerId())) {
                 long deadline = Math.min(now + job.leaseDurationMillis(), job.attemptDeadlineMillis);
                 if (deadline != job.leaseDeadlineMillis) {
@@ -371,7 +379,7 @@ public final class Engine {
             }
             int allowed = q.leasable(capacity - taken.size(), now);
             for (int i = 0; i < allowed; i++) {
-                Job job = q.pollReady();
+                Job job = q.pollReady(this::readyJob);
                 if (job == null) {
                     break;
                 }
@@ -404,7 +412,7 @@ public final class Engine {
         touch(c.workerId(), now);
         List<Outcome.AckResult> results = new ArrayList<>(c.acks().size());
         for (Command.AckItem item : c.acks()) {
-            Job job = jobs.get(item.jobId());
+            Job job = find(item.jobId());
             Outcome.AckOutcome outcome;
             if (job == null) {
                 outcome = Outcome.AckOutcome.NOT_FOUND;
@@ -426,7 +434,7 @@ public final class Engine {
 
     private Outcome nack(Command.Nack c, long now) {
         touch(c.workerId(), now);
-        Job job = jobs.get(c.jobId());
+        Job job = find(c.jobId());
         if (job == null) {
             return jobNotFound(c.jobId());
         }
@@ -498,10 +506,14 @@ public final class Engine {
                 effects.answer(w.ticket, new Outcome.Leased(List.of()));
             }
         }
-        while ((job = retention.pollDue(now)) != null) {
-            jobs.remove(job.id());
-            queue(job.queue()).counted(job.state, null);
-            effects.jobDeleted(job.id());
+        String finished;
+        while ((finished = retention.pollDue(now)) != null) {
+            Job done = archive.find(finished);
+            if (done != null && (done.state == JobState.SUCCEEDED || done.state == JobState.CANCELED)
+                    && done.finishedAtMillis + config.retentionMillis() <= now) {
+                queue(done.queue()).counted(done.state, null);
+                effects.jobDeleted(finished);
+            }
         }
         UniqueHold hold;
         while ((hold = holdExpiry.pollDue(now)) != null) {
@@ -538,6 +550,7 @@ public final class Engine {
         }
         List<Job> doomed = jobsOf(c.name(), j -> j.state == JobState.SCHEDULED || j.state == JobState.READY);
         doomed.forEach(this::delete);
+        queue(c.name()).dropReadyEntriesIfNone();
         effects.noted(new Notice.JobsRemoved(c.name(), "purged", doomed.size()));
         return new Outcome.Count(doomed.size());
     }
@@ -599,7 +612,7 @@ public final class Engine {
         }
         List<Job> dead = new ArrayList<>();
         for (String id : new java.util.LinkedHashSet<>(ids)) {
-            Job j = jobs.get(id);
+            Job j = find(id);
             if (j != null && j.queue().equals(queue) && j.state == JobState.DEAD) {
                 dead.add(j);
             }
@@ -607,13 +620,19 @@ public final class Engine {
         return dead;
     }
 
+    /** The jobs of a queue that pass {@code filter}: the active ones, then the archive's (one scan). */
     private List<Job> jobsOf(String queue, java.util.function.Predicate<Job> filter) {
         List<Job> found = new ArrayList<>();
-        for (Job j : jobs.values()) {
+        for (Job j : active.values()) {
             if (j.queue().equals(queue) && filter.test(j)) {
                 found.add(j);
             }
         }
+        archive.forEachJob(j -> {
+            if (j.queue().equals(queue) && !active.containsKey(j.id()) && filter.test(j)) {
+                found.add(j);
+            }
+        });
         return found;
     }
 
@@ -621,7 +640,7 @@ public final class Engine {
     private void delete(Job job) {
         queue(job.queue()).counted(job.state, null);
         job.slot = nextSlot++;
-        jobs.remove(job.id());
+        active.remove(job.id());
         effects.jobDeleted(job.id());
         JobSpec spec = job.spec();
         if (spec.hasUniqueKey()) {
@@ -689,7 +708,7 @@ public final class Engine {
         setState(job, end);
         job.finishedAtMillis = now;
         if (end != JobState.DEAD) {
-            retention.add(now + config.retentionMillis(), job.slot, job);
+            retention.add(now + config.retentionMillis(), 0, job.id());
         }
         JobSpec spec = job.spec();
         if (spec.hasUniqueKey()) {
@@ -735,6 +754,23 @@ public final class Engine {
         queue(job.queue()).counted(job.state, to);
         job.state = to;
         job.slot = nextSlot++;
+        if (to == JobState.LEASED || to == JobState.SCHEDULED) {
+            active.put(job.id(), job);
+        } else {
+            active.remove(job.id());
+        }
+    }
+
+    /** An active job, or else the archive's record of it; null if there is no such job. */
+    private Job find(String id) {
+        Job job = active.get(id);
+        return job != null ? job : archive.find(id);
+    }
+
+    /** The job a ready entry stands for, if it is still READY with that order (else the entry is stale). */
+    private Job readyJob(String id, long order) {
+        Job job = archive.find(id);
+        return job != null && job.state == JobState.READY && job.order == order ? job : null;
     }
 
     private void storeHold(UniqueHold hold) {
@@ -807,8 +843,15 @@ public final class Engine {
         return q == null ? 0 : q.count(state);
     }
 
-    public int jobCount() {
-        return jobs.size();
+    /** Every job the broker holds, in any state (retained finished jobs included). */
+    public long jobCount() {
+        long n = 0;
+        for (QueueState q : queues.values()) {
+            for (JobState state : JobState.values()) {
+                n += q.count(state);
+            }
+        }
+        return n;
     }
 
     public int sessionCount() {

@@ -1,19 +1,18 @@
 package io.hoist.broker.engine;
 
-import java.util.ArrayDeque;
-
 /**
- * One queue's ready jobs, by priority then FIFO, and its counts per state. Ready entries are
- * validated against the job's slot when polled, so a job that left READY some other way (cancel,
- * purge) needs no search to be removed.
+ * One queue's ready jobs, by priority then FIFO, and its counts per state. Ready entries hold a
+ * job's id and ready order; they are checked against the job when polled, so a job that left
+ * READY some other way (cancel, purge) needs no search to be removed.
  */
 final class QueueState {
-    private record ReadyEntry(Job job, long slot) {
+    /** Finds the job a ready entry stands for, or null if the entry is stale. */
+    interface ReadyJobs {
+        Job readyJob(String id, long order);
     }
 
     private final String name;
-    @SuppressWarnings("unchecked")
-    private final ArrayDeque<ReadyEntry>[] ready = new ArrayDeque[JobSpec.MAX_PRIORITY + 1];
+    private final ReadyRing[] ready = new ReadyRing[JobSpec.MAX_PRIORITY + 1];
     /** Jobs per state, indexed by {@link JobState#ordinal()}. */
     private final long[] counts = new long[JobState.values().length];
     private QueueConfig config = QueueConfig.EMPTY;
@@ -29,7 +28,7 @@ final class QueueState {
     QueueState(String name) {
         this.name = name;
         for (int p = 0; p < ready.length; p++) {
-            ready[p] = new ArrayDeque<>();
+            ready[p] = new ReadyRing();
         }
     }
 
@@ -103,21 +102,40 @@ final class QueueState {
 
     /** Appends a job that just became READY behind the others of its priority. */
     void pushReady(Job job) {
-        ready[job.spec().priority()].addLast(new ReadyEntry(job, job.slot));
+        ready[job.spec().priority()].add(job.id(), job.order);
+    }
+
+    /** After start-up, which pushed the ready jobs in the store's order: puts them in ready order. */
+    void sortReady() {
+        for (ReadyRing ring : ready) {
+            ring.sortByOrder();
+        }
     }
 
     /** Removes and returns the next job to lease: highest priority, then oldest; or null. */
-    Job pollReady() {
+    Job pollReady(ReadyJobs jobs) {
         for (int p = ready.length - 1; p >= 0; p--) {
-            ArrayDeque<ReadyEntry> deque = ready[p];
-            ReadyEntry e;
-            while ((e = deque.pollFirst()) != null) {
-                if (e.job().state == JobState.READY && e.job().slot == e.slot()) {
-                    return e.job();
+            ReadyRing ring = ready[p];
+            while (!ring.isEmpty()) {
+                String id = ring.headId();
+                long order = ring.headOrder();
+                ring.removeHead();
+                Job job = jobs.readyJob(id, order);
+                if (job != null) {
+                    return job;
                 }
             }
         }
         return null;
+    }
+
+    /** Drops stale ready entries once no job of the queue is READY (after a purge, say). */
+    void dropReadyEntriesIfNone() {
+        if (!hasReady()) {
+            for (int p = 0; p < ready.length; p++) {
+                ready[p] = new ReadyRing();
+            }
+        }
     }
 
     boolean hasReady() {

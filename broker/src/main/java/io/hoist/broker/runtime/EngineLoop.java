@@ -122,8 +122,8 @@ public final class EngineLoop implements AutoCloseable {
         long started = System.nanoTime();
         long now = clock.millis();
         StoredState state = store.load();
-        Engine e = new Engine(config, effects);
-        e.restore(state.queues(), state.jobs(), state.sessions(), state.holds(), state.deliverySeq(), now, state.lastAliveMillis());
+        Engine e = new Engine(config, effects, new StoredJobs(store, effects.changes));
+        e.restore(state.queues(), state.sessions(), state.holds(), state.deliverySeq(), now, state.lastAliveMillis());
         effects.changes.setAliveMillis(now);
         try {
             if (!disk.isFull()) { // a full store takes no write: the leases stay adjusted in memory
@@ -133,7 +133,7 @@ public final class EngineLoop implements AutoCloseable {
             log.warn("could not write the recovered leases back (they stay adjusted in memory): {}", ex.getMessage());
         }
         effects.clear();
-        log.info("recovered jobs={} sessions={} unique_keys={} in {} ms", state.jobs().size(),
+        log.info("recovered jobs={} sessions={} unique_keys={} in {} ms", e.jobCount(),
                 state.sessions().size(), state.holds().size(), (System.nanoTime() - started) / 1_000_000);
         return e;
     }
@@ -190,7 +190,17 @@ public final class EngineLoop implements AutoCloseable {
                 s.caller().completeExceptionally(refused); // not applied: nothing to undo
                 continue;
             }
-            Outcome outcome = engine.apply(s.command(), now);
+            Outcome outcome;
+            try {
+                outcome = engine.apply(s.command(), now);
+            } catch (StoreException e) {
+                // a job record could not be read (the store is closed after a full disk, or a record
+                // is corrupt): that call fails, the others go on. What the command changed before
+                // the read is in the round's changes and is written with them.
+                log.error("a command could not read the store: {}", e.getMessage());
+                s.caller().completeExceptionally(e);
+                continue;
+            }
             if (outcome instanceof Outcome.Parked) {
                 parked.add(s.caller());
             } else {
@@ -198,7 +208,11 @@ public final class EngineLoop implements AutoCloseable {
             }
         }
         if (!disk.isFull() && engine.nextDeadline() <= now) {
-            engine.apply(new Command.Tick(), now);
+            try {
+                engine.apply(new Command.Tick(), now);
+            } catch (StoreException e) {
+                log.error("a timer round could not read the store (tried again at the next deadline): {}", e.getMessage());
+            }
         }
         answers.addAll(effects.answers);
         try {

@@ -1,13 +1,23 @@
 package io.hoist.broker.store;
 
+import io.hoist.broker.engine.Job;
+
+import java.util.function.Consumer;
+
 /**
  * Where the broker's state is durable: the truth from which the engine's memory is rebuilt.
  * Used by the engine thread only.
  */
 public interface Store extends AutoCloseable {
 
-    /** Everything stored, read in one pass at start-up. */
+    /** Everything stored but the jobs, read at start-up. */
     StoredState load();
+
+    /** The stored job with this id, or null. */
+    Job readJob(String id);
+
+    /** Every stored job, in the store's order; at start-up and for operator calls. */
+    void forEachJob(Consumer<Job> action);
 
     /**
      * Writes one round's changes atomically: all of them or none.

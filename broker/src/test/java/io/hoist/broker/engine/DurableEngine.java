@@ -2,6 +2,7 @@ package io.hoist.broker.engine;
 
 import io.hoist.broker.runtime.EngineObserver;
 import io.hoist.broker.runtime.RoundEffects;
+import io.hoist.broker.runtime.StoredJobs;
 import io.hoist.broker.store.StoredState;
 import io.hoist.broker.store.rocksdb.RocksStore;
 
@@ -65,6 +66,13 @@ final class DurableEngine implements AutoCloseable {
         return start(nowMillis);
     }
 
+    /** How many jobs the store holds. */
+    long storedJobs() {
+        long[] n = {0};
+        store.forEachJob(job -> n[0]++);
+        return n[0];
+    }
+
     /** The time of the last round that committed something (what the store should say). */
     long lastAliveMillis() {
         return lastAliveMillis;
@@ -76,8 +84,8 @@ final class DurableEngine implements AutoCloseable {
 
     private StoredState start(long nowMillis) {
         StoredState state = store.load();
-        engine = new Engine(config, effects);
-        engine.restore(state.queues(), state.jobs(), state.sessions(), state.holds(), state.deliverySeq(), nowMillis,
+        engine = new Engine(config, effects, new StoredJobs(store, effects.changes()));
+        engine.restore(state.queues(), state.sessions(), state.holds(), state.deliverySeq(), nowMillis,
                 state.lastAliveMillis());
         // like EngineLoop.recover: the renewed leases are written back, with the start time
         effects.changes().setAliveMillis(nowMillis);

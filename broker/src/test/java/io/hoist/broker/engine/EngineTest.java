@@ -27,14 +27,17 @@ class EngineTest {
     long now;
     int ids;
 
-    /** Records the engine's effects, like the runtime's round effects do. */
-    static final class Recorded implements Effects {
+    /** Records the engine's effects, like the runtime's round effects do, and keeps the jobs as an archive. */
+    static final class Recorded implements Effects, JobArchive {
         final Map<String, JobState> stored = new HashMap<>();
+        final Map<String, Job> records = new HashMap<>();
         final List<Object[]> answers = new ArrayList<>();
         long deliverySeq;
 
-        @Override public void jobChanged(Job job) { stored.put(job.id(), job.state()); }
-        @Override public void jobDeleted(String jobId) { stored.remove(jobId); }
+        @Override public void jobChanged(Job job) { stored.put(job.id(), job.state()); records.put(job.id(), job); }
+        @Override public void jobDeleted(String jobId) { stored.remove(jobId); records.remove(jobId); }
+        @Override public Job find(String id) { return records.get(id); }
+        @Override public void forEachJob(java.util.function.Consumer<Job> action) { List.copyOf(records.values()).forEach(action); }
         @Override public void sessionStored(Session session) { }
         @Override public void sessionDeleted(String workerId) { }
         @Override public void uniqueStored(UniqueHold hold) { }
@@ -47,7 +50,7 @@ class EngineTest {
     @BeforeEach
     void setUp() {
         effects = new Recorded();
-        engine = new Engine(CONFIG, effects);
+        engine = new Engine(CONFIG, effects, effects);
         now = T0;
     }
 
@@ -722,9 +725,10 @@ class EngineTest {
 
             // the broker was down from T0 + 1 s to T0 + 61 s
             Recorded after = new Recorded();
-            Engine restarted = new Engine(CONFIG, after);
+            after.records.put(id, stored);
+            Engine restarted = new Engine(CONFIG, after, after);
             long start = T0 + 61_000;
-            restarted.restore(Map.of(), List.of(stored), List.of(session), List.of(), 7, start, T0 + 1_000);
+            restarted.restore(Map.of(), List.of(session), List.of(), 7, start, T0 + 1_000);
             Job j = ((Outcome.JobFound) restarted.apply(new Command.GetJob(id), start)).job();
             assertThat(j.state()).isEqualTo(JobState.LEASED);
             assertThat(j.attemptDeadlineMillis()).isEqualTo(T0 + 20_000 + 60_000);

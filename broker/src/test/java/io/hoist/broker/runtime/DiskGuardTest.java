@@ -142,6 +142,16 @@ class DiskGuardTest {
         }
 
         @Override
+        public io.hoist.broker.engine.Job readJob(String id) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void forEachJob(java.util.function.Consumer<io.hoist.broker.engine.Job> action) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public void commit(ChangeSet changes, boolean sync) {
             throw new UnsupportedOperationException();
         }

@@ -82,16 +82,15 @@ final class RecordCodec {
 
     /** Hands out one shared instance per equal value: millions of jobs share a few names and policies. */
     interface Shared {
-        <T> T of(T value);
-    }
-
-    static Job decodeJob(byte[] bytes) throws InvalidProtocolBufferException {
-        return decodeJob(bytes, new Shared() {
+        /** Shares nothing: for a job read once and soon dropped. */
+        Shared NONE = new Shared() {
             @Override
             public <T> T of(T value) {
                 return value;
             }
-        });
+        };
+
+        <T> T of(T value);
     }
 
     static Job decodeJob(byte[] bytes, Shared shared) throws InvalidProtocolBufferException {

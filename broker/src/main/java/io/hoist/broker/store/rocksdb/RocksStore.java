@@ -13,6 +13,7 @@ import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -31,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 
 /**
  * The store on RocksDB. Column families and keys (all strings UTF-8, numbers big-endian):
@@ -188,21 +190,6 @@ public final class RocksStore implements Store {
                 }
                 it.status();
             }
-            List<Job> loadedJobs = new ArrayList<>();
-            Map<Object, Object> instances = new java.util.HashMap<>();
-            RecordCodec.Shared shared = new RecordCodec.Shared() {
-                @Override
-                @SuppressWarnings("unchecked")
-                public <T> T of(T value) {
-                    return (T) instances.computeIfAbsent(value, v -> v);
-                }
-            };
-            try (RocksIterator it = db.newIterator(jobs)) {
-                for (it.seekToFirst(); it.isValid(); it.next()) {
-                    loadedJobs.add(RecordCodec.decodeJob(it.value(), shared));
-                }
-                it.status();
-            }
             List<Session> loadedSessions = new ArrayList<>();
             try (RocksIterator it = db.newIterator(sessions)) {
                 for (it.seekToFirst(); it.isValid(); it.next()) {
@@ -217,12 +204,50 @@ public final class RocksStore implements Store {
                 }
                 it.status();
             }
-            return new StoredState(loadedQueues, loadedJobs, loadedSessions, loadedHolds,
+            return new StoredState(loadedQueues, loadedSessions, loadedHolds,
                     readLong(DELIVERY_SEQ_KEY), readLong(ALIVE_AT_KEY));
         } catch (RocksDBException e) {
             throw new StoreException("cannot read the store in " + dir + ": " + e.getMessage(), e, false);
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
             throw new StoreException("a record in " + dir + " is corrupt: " + e.getMessage(), e, false);
+        }
+    }
+
+    @Override
+    public Job readJob(String id) {
+        RocksDB db = openDbOrFail();
+        try {
+            byte[] value = db.get(jobs, bytes(id));
+            return value == null ? null : RecordCodec.decodeJob(value, RecordCodec.Shared.NONE);
+        } catch (RocksDBException e) {
+            throw new StoreException("cannot read job " + id + " from the store in " + dir + ": " + e.getMessage(), e, false);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new StoreException("the record of job " + id + " in " + dir + " is corrupt: " + e.getMessage(), e, false);
+        }
+    }
+
+    /** Decodes with equal queue names, types and retry policies shared, for the jobs kept in memory. */
+    @Override
+    public void forEachJob(Consumer<Job> action) {
+        RocksDB db = openDbOrFail();
+        Map<Object, Object> instances = new java.util.HashMap<>();
+        RecordCodec.Shared shared = new RecordCodec.Shared() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <T> T of(T value) {
+                return (T) instances.computeIfAbsent(value, v -> v);
+            }
+        };
+        try (ReadOptions options = new ReadOptions().setFillCache(false);
+             RocksIterator it = db.newIterator(jobs, options)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                action.accept(RecordCodec.decodeJob(it.value(), shared));
+            }
+            it.status();
+        } catch (RocksDBException e) {
+            throw new StoreException("cannot read the jobs in " + dir + ": " + e.getMessage(), e, false);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new StoreException("a job record in " + dir + " is corrupt: " + e.getMessage(), e, false);
         }
     }
 

@@ -1,0 +1,21 @@
+package io.hoist.broker.engine;
+
+import java.util.function.Consumer;
+
+/**
+ * Where the engine finds the jobs it does not hold in memory. The engine keeps only LEASED and
+ * SCHEDULED jobs as objects (workers and timers act on them); a READY job is an entry in its
+ * queue's {@link ReadyRing}, and finished and DEAD jobs are counted only. Their records are read
+ * back from here when a call names them, which keeps the heap small however deep the backlog.
+ *
+ * <p>An archive answers as of every change reported so far through {@link Effects}, whether or not
+ * the runtime has written it yet: the job a round enqueued can be leased in the same round.
+ */
+public interface JobArchive {
+
+    /** The job as last reported through {@link Effects#jobChanged}, or null if there is none (or it was deleted). */
+    Job find(String id);
+
+    /** Every job, in no particular order; for start-up and operator calls, not for the hot path. */
+    void forEachJob(Consumer<Job> action);
+}

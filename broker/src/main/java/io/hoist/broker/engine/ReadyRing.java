@@ -1,0 +1,158 @@
+package io.hoist.broker.engine;
+
+import com.github.f4b6a3.ulid.Ulid;
+
+/**
+ * The READY jobs of one queue and priority, oldest first, held compactly: each entry is a job id
+ * and the job's ready order, never the job itself, whose record stays in the store until it is
+ * leased. An id that is a canonical ULID (as the broker makes them) takes two longs; any other id
+ * (chosen by a client) is kept as a string beside them. About 28 bytes an entry, so a backlog of
+ * ten million ready jobs needs some 300 MiB of heap rather than gigabytes.
+ */
+final class ReadyRing {
+    private static final int INITIAL_CAPACITY = 16;
+
+    private long[] high = new long[INITIAL_CAPACITY];
+    private long[] low = new long[INITIAL_CAPACITY];
+    private long[] order = new long[INITIAL_CAPACITY];
+    /** Ids that are not canonical ULIDs; null until the first such id arrives. */
+    private String[] other;
+    private int head;
+    private int size;
+
+    int size() {
+        return size;
+    }
+
+    boolean isEmpty() {
+        return size == 0;
+    }
+
+    void add(String id, long readyOrder) {
+        if (size == order.length) {
+            grow();
+        }
+        int i = (head + size) & (order.length - 1);
+        order[i] = readyOrder;
+        if (isCanonicalUlid(id)) {
+            Ulid ulid = Ulid.from(id);
+            high[i] = ulid.getMostSignificantBits();
+            low[i] = ulid.getLeastSignificantBits();
+            if (other != null) {
+                other[i] = null;
+            }
+        } else {
+            if (other == null) {
+                other = new String[order.length];
+            }
+            other[i] = id;
+        }
+        size++;
+    }
+
+    String headId() {
+        String id = other == null ? null : other[head];
+        return id != null ? id : new Ulid(high[head], low[head]).toString();
+    }
+
+    long headOrder() {
+        return order[head];
+    }
+
+    void removeHead() {
+        if (other != null) {
+            other[head] = null;
+        }
+        head = (head + 1) & (order.length - 1);
+        size--;
+    }
+
+    /** Puts the entries in ready order; for a ring filled at start-up in the store's key order. */
+    void sortByOrder() {
+        if (head != 0) {
+            throw new IllegalStateException("sortByOrder is for a ring filled from empty");
+        }
+        boolean sorted = true;
+        for (int i = 1; i < size && sorted; i++) {
+            sorted = order[i - 1] < order[i];
+        }
+        if (!sorted) {
+            heapSort();
+        }
+    }
+
+    private void heapSort() {
+        for (int i = size / 2 - 1; i >= 0; i--) {
+            siftDown(i, size);
+        }
+        for (int end = size - 1; end > 0; end--) {
+            swap(0, end);
+            siftDown(0, end);
+        }
+    }
+
+    private void siftDown(int i, int end) {
+        while (true) {
+            int child = 2 * i + 1;
+            if (child >= end) {
+                return;
+            }
+            if (child + 1 < end && order[child + 1] > order[child]) {
+                child++;
+            }
+            if (order[i] >= order[child]) {
+                return;
+            }
+            swap(i, child);
+            i = child;
+        }
+    }
+
+    private void swap(int a, int b) {
+        long o = order[a]; order[a] = order[b]; order[b] = o;
+        long h = high[a]; high[a] = high[b]; high[b] = h;
+        long l = low[a]; low[a] = low[b]; low[b] = l;
+        if (other != null) {
+            String s = other[a]; other[a] = other[b]; other[b] = s;
+        }
+    }
+
+    private void grow() {
+        int capacity = order.length * 2;
+        high = unwrap(high, capacity);
+        low = unwrap(low, capacity);
+        order = unwrap(order, capacity);
+        if (other != null) {
+            String[] next = new String[capacity];
+            for (int k = 0; k < size; k++) {
+                next[k] = other[(head + k) & (other.length - 1)];
+            }
+            other = next;
+        }
+        head = 0;
+    }
+
+    private long[] unwrap(long[] values, int capacity) {
+        long[] next = new long[capacity];
+        int first = Math.min(size, values.length - head);
+        System.arraycopy(values, head, next, 0, first);
+        System.arraycopy(values, 0, next, first, size - first);
+        return next;
+    }
+
+    /** 26 characters of Crockford base32, upper case, that decode to a ULID and back unchanged. */
+    static boolean isCanonicalUlid(String id) {
+        if (id.length() != 26 || id.charAt(0) > '7') {
+            return false;
+        }
+        for (int i = 0; i < 26; i++) {
+            char c = id.charAt(i);
+            boolean digit = c >= '0' && c <= '9';
+            boolean letter = c >= 'A' && c <= 'Z' && c != 'I' && c != 'L' && c != 'O' && c != 'U';
+            if (!digit && !letter) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
