@@ -25,7 +25,9 @@ import java.util.concurrent.TimeUnit;
  * Runs the engine on one thread with group commit. Each round drains the commands waiting in the
  * inbox, applies them in order (and a Tick when one is due), writes everything they changed in
  * one batch, syncs it per the fsync policy, and only then answers the callers: an answer is never
- * sent for a change that is not yet durable.
+ * sent for a change that is not yet durable. With {@code --fsync always} the sync and the answers
+ * are the {@link SyncPipeline}'s, on a thread of their own, while this thread goes on with the next
+ * round.
  *
  * <p>If a write fails, the round's callers get the error and the engine is rebuilt from the
  * store, which is the truth: memory never runs ahead of the disk. A full or almost full disk is
@@ -49,6 +51,8 @@ public final class EngineLoop implements AutoCloseable {
     private final RoundEffects effects;
     private final EngineObserver observer;
     private final DiskGuard disk;
+    /** Null unless --fsync always. */
+    private final SyncPipeline pipeline;
     /** Callers of long-poll leases that the engine has parked. */
     private final Set<CompletableFuture<Outcome>> parked = new HashSet<>();
     private final Thread thread;
@@ -80,6 +84,7 @@ public final class EngineLoop implements AutoCloseable {
         this.fsync = fsync;
         this.fsyncIntervalMillis = fsyncIntervalMillis;
         this.engine = recover();
+        this.pipeline = fsync == FsyncPolicy.ALWAYS ? new SyncPipeline(store, observer) : null;
         this.thread = new Thread(this::run, "hoist-engine");
     }
 
@@ -158,6 +163,9 @@ public final class EngineLoop implements AutoCloseable {
         } finally {
             running = false;
             stopped = true;
+            if (pipeline != null) {
+                pipeline.close(); // the rounds written so far are synced and answered
+            }
             failAll(round, "the engine stopped");
             failAll(drainInbox(), "the engine stopped");
             for (CompletableFuture<Outcome> f : parked) {
@@ -178,6 +186,12 @@ public final class EngineLoop implements AutoCloseable {
 
     private void runRound(List<Submission> round) {
         long now = clock.millis();
+        if (pipeline != null && pipeline.failure() != null) {
+            syncFailed(pipeline.failure(), now);
+        }
+        if (pipeline != null && disk.isFull()) {
+            pipeline.awaitIdle(); // no sync may run while the store is reopened
+        }
         // after a reopen, a batch whose write failed may be stored whole after all: reload
         disk.reopenIfDue(now, () -> engine = recover());
         List<RoundEffects.Answer> answers = new ArrayList<>(round.size());
@@ -215,14 +229,16 @@ public final class EngineLoop implements AutoCloseable {
             }
         }
         answers.addAll(effects.answers);
+        boolean wrote = false;
         try {
             if (disk.isFull()) {
                 effects.changes.clear(); // only reads ran (and a Shutdown's changes, which need no write)
             } else if (!effects.changes.isEmpty()) {
                 effects.changes.setAliveMillis(now);
                 long started = System.nanoTime();
-                store.commit(effects.changes, fsync == FsyncPolicy.ALWAYS);
+                store.commit(effects.changes, false); // synced below, or by the pipeline
                 observer.roundCommitted(round.size(), System.nanoTime() - started);
+                wrote = true;
                 unsynced = fsync == FsyncPolicy.INTERVAL;
                 aliveWrittenMillis = now;
             } else if (now - aliveWrittenMillis >= ALIVE_EVERY_MILLIS) {
@@ -232,12 +248,17 @@ public final class EngineLoop implements AutoCloseable {
                 aliveWrittenMillis = now;
             }
             if (unsynced && !disk.isFull() && now - lastSyncMillis >= fsyncIntervalMillis) {
+                long started = System.nanoTime();
                 store.sync();
+                observer.roundsSynced(System.nanoTime() - started);
                 unsynced = false;
                 lastSyncMillis = now;
             }
             storeProblem = null;
         } catch (StoreException e) {
+            if (pipeline != null) {
+                pipeline.awaitIdle(); // the rounds before this one are answered (or failed) first
+            }
             disk.writeFailed(e, now);
             storeProblem = e.isNoSpace() ? null : e.getMessage();
             log.error("store write failed, {} callers answered with the error; rebuilding memory from the store",
@@ -255,11 +276,34 @@ public final class EngineLoop implements AutoCloseable {
             return;
         }
         effects.clear();
-        // durable now: answer
         for (RoundEffects.Answer a : answers) {
             parked.remove(a.caller());
+        }
+        if (pipeline != null) {
+            pipeline.submit(answers, wrote); // answered once durable
+            return;
+        }
+        // durable now, as far as --fsync asks: answer
+        for (RoundEffects.Answer a : answers) {
             a.caller().complete(a.outcome());
         }
+    }
+
+    /**
+     * A sync failed: the pipeline has failed (or fails) the callers of every round written before
+     * this one; memory may hold changes the disk lost, so it is rebuilt from the store.
+     */
+    private void syncFailed(StoreException e, long now) {
+        pipeline.awaitIdle();
+        disk.writeFailed(e, now);
+        storeProblem = e.isNoSpace() ? null : e.getMessage();
+        effects.clear();
+        for (CompletableFuture<Outcome> f : parked) {
+            f.completeExceptionally(e);
+        }
+        parked.clear();
+        engine = recover();
+        pipeline.recovered();
     }
 
     private List<Submission> drainInbox() {
