@@ -3,15 +3,21 @@
 # then the median (min-max) of each. One broker per run (a new temp data dir), started the way a
 # user starts it (the packaged jar, `serve`, --fsync always unless FSYNC says otherwise).
 #
+# Before each measured run the same scenario runs once, unrecorded, on the same broker (WARMUP_JOBS
+# jobs; for w3 WARMUP_SECONDS at the same rate), so that the figures are those of a broker whose JIT
+# has compiled its hot paths, as a broker that has been up for a minute; WARMUP_JOBS=0 measures a
+# cold JVM instead.
+#
 # Usage: loadtest/scripts/bench.sh [OUT_DIR]     (default /tmp/hoist-bench)
 #   REPS (3), JOBS (200000), FSYNC (always), SCENARIOS ("w1 w1s w1b w2raw w2sdk w3"), W3_SECONDS (20),
-#   GRPC_PORT (17570), HTTP_PORT (17571)
+#   WARMUP_JOBS (100000), WARMUP_SECONDS (15), GRPC_PORT (17570), HTTP_PORT (17571)
 # Needs broker/target/hoist.jar and loadtest/target/hoist-loadtest.jar
 # (./mvnw -B -DskipTests package), curl and jq. Run nothing else on the machine meanwhile.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${1:-/tmp/hoist-bench}"
 REPS="${REPS:-3}" JOBS="${JOBS:-200000}" FSYNC="${FSYNC:-always}"
+WARMUP_JOBS="${WARMUP_JOBS:-100000}" WARMUP_SECONDS="${WARMUP_SECONDS:-15}"
 SCENARIOS="${SCENARIOS:-w1 w1s w1b w2raw w2sdk w3}"
 GRPC_PORT="${GRPC_PORT:-17570}" HTTP_PORT="${HTTP_PORT:-17571}"
 broker_jar="$root/broker/target/hoist.jar"
@@ -42,14 +48,15 @@ start_broker() {
   exit 1
 }
 
+# args_for SCENARIO JOBS SECONDS
 args_for() {
   case "$1" in
-    w1) echo "enqueue --jobs $JOBS --producers 4 --in-flight 64" ;;
-    w1s) echo "enqueue --jobs $JOBS --producers 4 --in-flight 64 --stream" ;;
-    w1b) echo "enqueue --jobs $JOBS --producers 4 --in-flight 1 --batch 100" ;;
-    w2raw) echo "drain --jobs $JOBS --consumers 4 --in-flight 16 --mode raw" ;;
-    w2sdk) echo "drain --jobs $JOBS --consumers 4 --in-flight 16 --mode sdk" ;;
-    w3) echo "latency --rate 2000 --duration ${W3_SECONDS:-20} --consumers 4" ;;
+    w1) echo "enqueue --jobs $2 --producers 4 --in-flight 64" ;;
+    w1s) echo "enqueue --jobs $2 --producers 4 --in-flight 64 --stream" ;;
+    w1b) echo "enqueue --jobs $2 --producers 4 --in-flight 1 --batch 100" ;;
+    w2raw) echo "drain --jobs $2 --consumers 4 --in-flight 16 --mode raw" ;;
+    w2sdk) echo "drain --jobs $2 --consumers 4 --in-flight 16 --mode sdk" ;;
+    w3) echo "latency --rate 2000 --duration $3 --consumers 4" ;;
     *) echo "unknown scenario $1" >&2; exit 2 ;;
   esac
 }
@@ -58,10 +65,17 @@ for scenario in $SCENARIOS; do
   for rep in $(seq 1 "$REPS"); do
     data="$(mktemp -d /tmp/hoist-bench-data.XXXXXX)"
     start_broker "$data"
-    echo "== $scenario rep $rep: hoist-loadtest $(args_for "$scenario")" >&2
+    if [ "$WARMUP_JOBS" -gt 0 ]; then
+      echo "== $scenario rep $rep, warm-up: hoist-loadtest $(args_for "$scenario" "$WARMUP_JOBS" "$WARMUP_SECONDS")" >&2
+      # shellcheck disable=SC2046
+      java -jar "$loadtest_jar" $(args_for "$scenario" "$WARMUP_JOBS" "$WARMUP_SECONDS") --broker "127.0.0.1:$GRPC_PORT" \
+        --json > /dev/null
+    fi
+    echo "== $scenario rep $rep: hoist-loadtest $(args_for "$scenario" "$JOBS" "${W3_SECONDS:-20}")" >&2
     # shellcheck disable=SC2046
-    java -jar "$loadtest_jar" $(args_for "$scenario") --broker "127.0.0.1:$GRPC_PORT" --json \
-      | jq -c --arg s "$scenario" --arg r "$rep" --arg f "$FSYNC" '. + {bench: $s, rep: ($r | tonumber), fsync: $f}' \
+    java -jar "$loadtest_jar" $(args_for "$scenario" "$JOBS" "${W3_SECONDS:-20}") --broker "127.0.0.1:$GRPC_PORT" --json \
+      | jq -c --arg s "$scenario" --arg r "$rep" --arg f "$FSYNC" --arg w "$WARMUP_JOBS" \
+        '. + {bench: $s, rep: ($r | tonumber), fsync: $f, warmup_jobs: ($w | tonumber)}' \
       >> "$results"
     stop_broker
     rm -rf "$data"
