@@ -1,5 +1,8 @@
 package io.hoist.loadtest;
 
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.ManagedChannel;
 import io.hoist.proto.v1.AckRequest;
 import io.hoist.proto.v1.AckResponse;
@@ -14,14 +17,18 @@ import io.hoist.proto.v1.WorkerServiceGrpc;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * W2 with raw RPCs, the floor under what any SDK can do: each consumer registers, then loops Lease
- * (up to {@code inFlight} jobs) and one Ack call holding a JobAck for each job of the answer. No
- * heartbeats: every Lease and Ack carries the worker id, which renews the session, and each job is
+ * (up to {@code inFlight} jobs) and one Ack call holding a JobAck for each job of the answer. The
+ * Ack is not waited for before the next Lease goes out on the same connection (the broker applies
+ * the two in that order, so the acked jobs' slots are free again), only before the Ack after it:
+ * like the SDK, and like the peers' clients, a consumer gives a slot back when it sends the ack,
+ * while a job counts only once the broker has accepted its ack. No heartbeats: every Lease and Ack carries the worker id, which renews the session, and each job is
  * acked long before its lease could expire.
  */
 final class RawDrainer implements Drainer {
@@ -73,7 +80,9 @@ final class RawDrainer implements Drainer {
     private void consume(int index, long jobs, long deadline) {
         ManagedChannel channel = Channels.open(target);
         WorkerServiceGrpc.WorkerServiceBlockingStub stub = WorkerServiceGrpc.newBlockingStub(channel);
+        WorkerServiceGrpc.WorkerServiceFutureStub acks = WorkerServiceGrpc.newFutureStub(channel);
         String workerId = null;
+        ListenableFuture<AckResponse> pending = null;
         try {
             workerId = stub.withDeadlineAfter(10, TimeUnit.SECONDS).register(RegisterRequest.newBuilder()
                     .setName("loadtest-raw-" + index).addQueues(queue).setConcurrency(inFlight).build()).getWorkerId();
@@ -81,20 +90,40 @@ final class RawDrainer implements Drainer {
                     .setMaxJobs(inFlight).setWait(Channels.millis(LEASE_WAIT_MS)).build();
             while (acked.get() < jobs && System.nanoTime() < deadline) {
                 LeaseResponse leased = stub.withDeadlineAfter(LEASE_WAIT_MS + 10_000, TimeUnit.MILLISECONDS).lease(lease);
-                if (leased.getJobsCount() == 0) continue;
+                if (leased.getJobsCount() == 0) {
+                    if (pending != null) pending.get(); // failures surface here
+                    pending = null;
+                    continue;
+                }
                 AckRequest.Builder ack = AckRequest.newBuilder().setWorkerId(workerId);
                 for (LeasedJob j : leased.getJobsList()) {
                     ack.addAcks(JobAck.newBuilder().setJobId(j.getJob().getId()).setLeaseToken(j.getLeaseToken()));
                 }
-                AckResponse answer = stub.withDeadlineAfter(10, TimeUnit.SECONDS).ack(ack.build());
-                count(answer, jobs);
+                if (pending != null) pending.get(); // at most one Ack in flight per consumer
+                pending = send(acks, ack.build(), jobs);
             }
-        } catch (RuntimeException e) {
+            if (pending != null) pending.get();
+        } catch (RuntimeException | ExecutionException e) {
             firstError.compareAndSet(null, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             deregister(stub, workerId);
             Channels.close(channel);
         }
+    }
+
+    /** Sends an Ack whose jobs count the moment its answer comes, not when the loop next looks. */
+    private ListenableFuture<AckResponse> send(WorkerServiceGrpc.WorkerServiceFutureStub acks, AckRequest ack, long jobs) {
+        ListenableFuture<AckResponse> call = acks.withDeadlineAfter(10, TimeUnit.SECONDS).ack(ack);
+        call.addListener(() -> {
+            try {
+                count(Futures.getDone(call), jobs);
+            } catch (ExecutionException e) {
+                firstError.compareAndSet(null, e.getCause());
+            }
+        }, MoreExecutors.directExecutor());
+        return call;
     }
 
     private void count(AckResponse answer, long jobs) {
