@@ -4,7 +4,8 @@ import java.util.Map;
 
 /**
  * What a producer asked for, already validated by the adapter that received it. Optional values
- * are null when unset; strings are empty when unset.
+ * are null when unset; strings are empty when unset. The payload array is never written once the
+ * spec is made: encoders wrap it without a copy.
  *
  * @param runAtMillis      not before this time (epoch millis), or null
  * @param delayMillis      not before enqueue time plus this, or null (at most one of the two)

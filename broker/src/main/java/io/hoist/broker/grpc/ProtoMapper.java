@@ -1,6 +1,6 @@
 package io.hoist.broker.grpc;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.Duration;
 import com.google.protobuf.Timestamp;
 import io.hoist.broker.engine.JobError;
@@ -172,7 +172,7 @@ final class ProtoMapper {
         io.hoist.proto.v1.JobSpec.Builder b = io.hoist.proto.v1.JobSpec.newBuilder()
                 .setQueue(s.queue())
                 .setType(s.type())
-                .setPayload(ByteString.copyFrom(s.payload()))
+                .setPayload(UnsafeByteOperations.unsafeWrap(s.payload())) // no copy: a JobSpec's payload is never written
                 .putAllHeaders(s.headers())
                 .setPriority(s.priority())
                 .setUniqueKey(s.uniqueKey())

@@ -1,6 +1,6 @@
 package io.hoist.broker.store.rocksdb;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.hoist.broker.engine.DeadReason;
 import io.hoist.broker.engine.Job;
@@ -35,7 +35,7 @@ final class RecordCodec {
                 .setId(job.id())
                 .setQueue(spec.queue())
                 .setType(spec.type())
-                .setPayload(ByteString.copyFrom(spec.payload()))
+                .setPayload(UnsafeByteOperations.unsafeWrap(spec.payload())) // no copy: a JobSpec's payload is never written
                 .setPriority(spec.priority())
                 .setUniqueKey(spec.uniqueKey())
                 .setUniqueFor(spec.uniqueForMillis())
