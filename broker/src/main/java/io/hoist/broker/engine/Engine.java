@@ -861,4 +861,12 @@ public final class Engine {
     public int parkedLeases() {
         return waiters.size();
     }
+
+    /**
+     * The ready order the next job to become READY will get: every READY record with a lower
+     * {@link Job#order()} was written in a round applied before now.
+     */
+    public long nextReadyOrder() {
+        return nextOrder;
+    }
 }

@@ -38,6 +38,13 @@ public final class EngineLoop implements AutoCloseable {
     private static final int MAX_ROUND = 4096;
     private static final long IDLE_WAIT_MILLIS = 1_000;
     private static final long ALIVE_EVERY_MILLIS = 1_000;
+    /**
+     * Lease tokens after a recovery start this far past the last stored one. A lease may be
+     * answered before its round is synced ({@link #answerDurableLeases}), so the store may not
+     * have seen the last tokens handed out, and no token may be handed out twice (fencing): 2^32
+     * is more leases than a broker answers between two syncs.
+     */
+    static final long TOKEN_GAP = 1L << 32;
 
     private record Submission(Command command, CompletableFuture<Outcome> caller) {
     }
@@ -65,6 +72,8 @@ public final class EngineLoop implements AutoCloseable {
     private long lastSyncMillis;
     private long aliveWrittenMillis;
     private boolean unsynced;
+    /** Whether the last recovery stored its token gap: leases may then be answered before their sync. */
+    private boolean tokensReserved;
 
     /** Without a free-space floor: writes stop only when one really fails for lack of space. */
     public EngineLoop(EngineConfig config, Store store, Clock clock, FsyncPolicy fsync, long fsyncIntervalMillis,
@@ -84,7 +93,7 @@ public final class EngineLoop implements AutoCloseable {
         this.fsync = fsync;
         this.fsyncIntervalMillis = fsyncIntervalMillis;
         this.engine = recover();
-        this.pipeline = fsync == FsyncPolicy.ALWAYS ? new SyncPipeline(store, observer) : null;
+        this.pipeline = fsync == FsyncPolicy.ALWAYS ? new SyncPipeline(store, observer, engine.nextReadyOrder()) : null;
         this.thread = new Thread(this::run, "hoist-engine");
     }
 
@@ -128,11 +137,15 @@ public final class EngineLoop implements AutoCloseable {
         long now = clock.millis();
         StoredState state = store.load();
         Engine e = new Engine(config, effects, new StoredJobs(store, effects.changes));
-        e.restore(state.queues(), state.sessions(), state.holds(), state.deliverySeq(), now, state.lastAliveMillis());
+        long deliverySeq = state.deliverySeq() + TOKEN_GAP;
+        e.restore(state.queues(), state.sessions(), state.holds(), deliverySeq, now, state.lastAliveMillis());
         effects.changes.setAliveMillis(now);
+        effects.changes.setDeliverySeq(deliverySeq);
+        tokensReserved = false;
         try {
             if (!disk.isFull()) { // a full store takes no write: the leases stay adjusted in memory
-                store.commit(effects.changes, true); // leases moved on by the downtime
+                store.commit(effects.changes, true); // leases moved on by the downtime, the token gap
+                tokensReserved = true;
             }
         } catch (StoreException ex) {
             log.warn("could not write the recovered leases back (they stay adjusted in memory): {}", ex.getMessage());
@@ -280,13 +293,35 @@ public final class EngineLoop implements AutoCloseable {
             parked.remove(a.caller());
         }
         if (pipeline != null) {
-            pipeline.submit(answers, wrote); // answered once durable
+            pipeline.submit(tokensReserved ? answerDurableLeases(answers) : answers, wrote, engine.nextReadyOrder());
             return;
         }
         // durable now, as far as --fsync asks: answer
         for (RoundEffects.Answer a : answers) {
             a.caller().complete(a.outcome());
         }
+    }
+
+    /**
+     * Answers at once the leases whose jobs were all durably READY before this round, and returns
+     * the other answers, which wait for the sync. Why: a lease answer that waited for its round's
+     * sync took most of a W2 consumer's cycle, and the lease's own write need not be durable to
+     * be safe. If a crash loses it, the job is READY again after the restart and is delivered
+     * again (at least once, as always), that delivery is not charged an attempt, and the lost
+     * delivery's token, never handed out again ({@link #TOKEN_GAP}), is refused. What must be
+     * durable is the job itself: a job whose enqueue (or return to READY) is not yet synced waits.
+     */
+    private List<RoundEffects.Answer> answerDurableLeases(List<RoundEffects.Answer> answers) {
+        List<RoundEffects.Answer> waiting = new ArrayList<>(answers.size());
+        for (RoundEffects.Answer a : answers) {
+            if (a.outcome() instanceof Outcome.Leased leased && !leased.jobs().isEmpty()
+                    && leased.jobs().stream().allMatch(j -> pipeline.isDurable(j.job().order()))) {
+                a.caller().complete(a.outcome());
+            } else {
+                waiting.add(a);
+            }
+        }
+        return waiting;
     }
 
     /**

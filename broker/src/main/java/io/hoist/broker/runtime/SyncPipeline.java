@@ -27,11 +27,14 @@ import java.util.concurrent.locks.LockSupport;
 final class SyncPipeline implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SyncPipeline.class);
 
-    /** One round's answers, and whether it wrote anything. */
-    private record Round(List<RoundEffects.Answer> answers, boolean wrote) {
+    /**
+     * One round's answers, whether it wrote anything, and the engine's next ready order after it
+     * (once it is synced, every READY record of a lower order is durable).
+     */
+    private record Round(List<RoundEffects.Answer> answers, boolean wrote, long nextReadyOrder) {
     }
 
-    private static final Round STOP = new Round(List.of(), false);
+    private static final Round STOP = new Round(List.of(), false, 0);
 
     private final Store store;
     private final EngineObserver observer;
@@ -41,22 +44,31 @@ final class SyncPipeline implements AutoCloseable {
     private long submitted;
     private final AtomicLong answered = new AtomicLong();
     private volatile StoreException failure;
+    /** Every READY record whose order is below this is durable. */
+    private volatile long durableReadyOrder;
 
-    SyncPipeline(Store store, EngineObserver observer) {
+    /** @param durableReadyOrder the engine's next ready order when everything it holds is durable */
+    SyncPipeline(Store store, EngineObserver observer, long durableReadyOrder) {
         this.store = store;
         this.observer = observer;
+        this.durableReadyOrder = durableReadyOrder;
         this.thread = new Thread(this::run, "hoist-sync");
         this.thread.setDaemon(true);
         this.thread.start();
     }
 
     /** Hands over a round that has been written (unsynced): its callers are answered once it is durable. */
-    void submit(List<RoundEffects.Answer> answers, boolean wrote) {
+    void submit(List<RoundEffects.Answer> answers, boolean wrote, long nextReadyOrder) {
         if (answers.isEmpty()) {
             return; // nobody waits for it; the next sync covers its write
         }
         submitted++;
-        written.add(new Round(answers, wrote));
+        written.add(new Round(answers, wrote, nextReadyOrder));
+    }
+
+    /** Whether the READY record of a job with this ready order is known to be durable. */
+    boolean isDurable(long readyOrder) {
+        return readyOrder < durableReadyOrder;
     }
 
     /** The error of a failed sync, until {@link #recovered()}; null while syncs succeed. */
@@ -94,6 +106,7 @@ final class SyncPipeline implements AutoCloseable {
                 try {
                     store.sync();
                     observer.roundsSynced(System.nanoTime() - started);
+                    durableReadyOrder = Math.max(durableReadyOrder, batch.get(batch.size() - 1).nextReadyOrder());
                 } catch (StoreException e) {
                     log.error("fsync of the store failed; the callers of {} rounds get the error and the engine rebuilds"
                             + " its memory from the store", batch.size(), e);

@@ -22,7 +22,7 @@ import static org.awaitility.Awaitility.await;
 
 class SyncPipelineTest {
     private final SyncingStore store = new SyncingStore();
-    private final SyncPipeline pipeline = new SyncPipeline(store, EngineObserver.NONE);
+    private final SyncPipeline pipeline = new SyncPipeline(store, EngineObserver.NONE, 0);
 
     @AfterEach
     void tearDown() {
@@ -75,8 +75,8 @@ class SyncPipelineTest {
 
     @Test
     void roundsWithNoAnswers_doNotStopThePipeline() {
-        pipeline.submit(List.of(), false);
-        pipeline.submit(List.of(), true);
+        pipeline.submit(List.of(), false, 0);
+        pipeline.submit(List.of(), true, 0);
         CompletableFuture<Outcome> later = round(true);
         store.gate.release();
         await().atMost(Duration.ofSeconds(5)).until(later::isDone);
@@ -91,9 +91,31 @@ class SyncPipelineTest {
         assertThat(pending).isCompletedWithValue(new Outcome.Done());
     }
 
+    @Test
+    void readyOrdersAreDurableOnceTheirRoundIsSynced_notBefore_notAfterAFailedSync() {
+        assertThat(pipeline.isDurable(0)).isFalse();
+        CompletableFuture<Outcome> first = round(true, 5);
+        assertThat(pipeline.isDurable(4)).isFalse(); // its sync waits for the gate
+        store.gate.release();
+        await().atMost(Duration.ofSeconds(5)).until(first::isDone);
+        assertThat(pipeline.isDurable(4)).isTrue();
+        assertThat(pipeline.isDurable(5)).isFalse();
+
+        store.failing = true;
+        CompletableFuture<Outcome> second = round(true, 9);
+        store.gate.release();
+        await().atMost(Duration.ofSeconds(5)).until(second::isDone);
+        assertThat(second).isCompletedExceptionally();
+        assertThat(pipeline.isDurable(5)).isFalse();
+    }
+
     private CompletableFuture<Outcome> round(boolean wrote) {
+        return round(wrote, 0);
+    }
+
+    private CompletableFuture<Outcome> round(boolean wrote, long nextReadyOrder) {
         CompletableFuture<Outcome> caller = new CompletableFuture<>();
-        pipeline.submit(List.of(new RoundEffects.Answer(caller, new Outcome.Done())), wrote);
+        pipeline.submit(List.of(new RoundEffects.Answer(caller, new Outcome.Done())), wrote, nextReadyOrder);
         return caller;
     }
 
