@@ -15,7 +15,9 @@ import io.hoist.proto.v1.LeasedJob;
 import io.hoist.proto.v1.RegisterRequest;
 import io.hoist.proto.v1.WorkerServiceGrpc;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -25,14 +27,17 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * W2 with raw RPCs, the floor under what any SDK can do: each consumer registers, then loops Lease
  * (up to {@code inFlight} jobs) and one Ack call holding a JobAck for each job of the answer. The
- * Ack is not waited for before the next Lease goes out on the same connection (the broker applies
- * the two in that order, so the acked jobs' slots are free again), only before the Ack after it:
- * like the SDK, and like the peers' clients, a consumer gives a slot back when it sends the ack,
- * while a job counts only once the broker has accepted its ack. No heartbeats: every Lease and Ack carries the worker id, which renews the session, and each job is
- * acked long before its lease could expire.
+ * next Lease goes out on the same connection without waiting for the Ack's answer (the broker
+ * applies the two in that order, so the acked jobs' slots are free again), and up to
+ * {@link #MAX_ACKS_IN_FLIGHT} Acks go unanswered: like the SDK, and like the peers' clients, a
+ * consumer gives a slot back when it sends the ack, while a job counts only once the broker has
+ * accepted its ack. No heartbeats: every Lease and Ack carries the worker id, which renews the
+ * session, and each job is acked long before its lease could expire.
  */
 final class RawDrainer implements Drainer {
     private static final long LEASE_WAIT_MS = 500;
+    /** Acks sent and not yet answered, per consumer (the peers' clients do not wait for theirs at all). */
+    private static final int MAX_ACKS_IN_FLIGHT = 8;
 
     private final String target;
     private final String queue;
@@ -82,7 +87,7 @@ final class RawDrainer implements Drainer {
         WorkerServiceGrpc.WorkerServiceBlockingStub stub = WorkerServiceGrpc.newBlockingStub(channel);
         WorkerServiceGrpc.WorkerServiceFutureStub acks = WorkerServiceGrpc.newFutureStub(channel);
         String workerId = null;
-        ListenableFuture<AckResponse> pending = null;
+        Deque<ListenableFuture<AckResponse>> pending = new ArrayDeque<>();
         try {
             workerId = stub.withDeadlineAfter(10, TimeUnit.SECONDS).register(RegisterRequest.newBuilder()
                     .setName("loadtest-raw-" + index).addQueues(queue).setConcurrency(inFlight).build()).getWorkerId();
@@ -91,18 +96,19 @@ final class RawDrainer implements Drainer {
             while (acked.get() < jobs && System.nanoTime() < deadline) {
                 LeaseResponse leased = stub.withDeadlineAfter(LEASE_WAIT_MS + 10_000, TimeUnit.MILLISECONDS).lease(lease);
                 if (leased.getJobsCount() == 0) {
-                    if (pending != null) pending.get(); // failures surface here
-                    pending = null;
+                    awaitAll(pending); // failures surface here
                     continue;
                 }
                 AckRequest.Builder ack = AckRequest.newBuilder().setWorkerId(workerId);
                 for (LeasedJob j : leased.getJobsList()) {
                     ack.addAcks(JobAck.newBuilder().setJobId(j.getJob().getId()).setLeaseToken(j.getLeaseToken()));
                 }
-                if (pending != null) pending.get(); // at most one Ack in flight per consumer
-                pending = send(acks, ack.build(), jobs);
+                if (pending.size() == MAX_ACKS_IN_FLIGHT) {
+                    pending.poll().get();
+                }
+                pending.add(send(acks, ack.build(), jobs));
             }
-            if (pending != null) pending.get();
+            awaitAll(pending);
         } catch (RuntimeException | ExecutionException e) {
             firstError.compareAndSet(null, e);
         } catch (InterruptedException e) {
@@ -110,6 +116,13 @@ final class RawDrainer implements Drainer {
         } finally {
             deregister(stub, workerId);
             Channels.close(channel);
+        }
+    }
+
+    private static void awaitAll(Deque<ListenableFuture<AckResponse>> pending)
+            throws ExecutionException, InterruptedException {
+        while (!pending.isEmpty()) {
+            pending.poll().get();
         }
     }
 
