@@ -10,6 +10,14 @@ public interface Effects {
     /** The job's stored record must become its current state. */
     void jobChanged(Job job);
 
+    /**
+     * A new job: its record must be stored. Its spec never changes afterwards, so a store may
+     * write that part once, here, and only the job's life (state, attempt, lease...) at later changes.
+     */
+    default void jobCreated(Job job) {
+        jobChanged(job);
+    }
+
     void jobDeleted(String jobId);
 
     void sessionStored(Session session);

@@ -283,7 +283,7 @@ public final class Engine {
         if (spec.hasUniqueKey()) {
             storeHold(new UniqueHold(spec.queue(), spec.uniqueKey(), id, UniqueHold.WHILE_ACTIVE, job.state));
         }
-        effects.jobChanged(job);
+        effects.jobCreated(job);
         effects.observed(JobEvent.ENQUEUED, spec.queue(), 0);
         queue(spec.queue()).enqueuedTotal++;
         return job;

@@ -82,7 +82,7 @@ public final class BrokerMetrics implements EngineObserver, AutoCloseable {
         Gauge.builder("hoist.store.pending.compaction", () -> storeFigure.applyAsLong("pending_compaction_bytes"))
                 .baseUnit("bytes").description("RocksDB's estimate of bytes compaction still has to rewrite").register(registry);
         Gauge.builder("hoist.store.keys", () -> storeFigure.applyAsLong("estimated_keys"))
-                .description("RocksDB's estimate of the keys stored (jobs, sessions, unique keys, queues)").register(registry);
+                .description("RocksDB's estimate of the keys stored (jobs and their life records, sessions, unique keys, queues)").register(registry);
         batchSize = DistributionSummary.builder("hoist.engine.batch.size")
                 .description("Commands applied per engine round (one write each)")
                 .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)

@@ -49,6 +49,11 @@ public final class RoundEffects implements Effects {
     }
 
     @Override
+    public void jobCreated(Job job) {
+        changes.createJob(job);
+    }
+
+    @Override
     public void jobDeleted(String jobId) {
         changes.deleteJob(jobId);
     }

@@ -5,15 +5,21 @@ import io.hoist.broker.engine.QueueConfig;
 import io.hoist.broker.engine.Session;
 import io.hoist.broker.engine.UniqueHold;
 
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The writes of one round, collapsed per key: a job changed five times in a round is encoded and
- * written once, as it is at commit. A null value deletes the key.
+ * written once, as it is at commit. A null value deletes the key. Jobs created in the round are
+ * marked, so that a store may write a job's unchanging spec once, at its creation.
  */
 public final class ChangeSet {
     private final Map<String, Job> jobs = new LinkedHashMap<>();
+    private final Set<String> created = new HashSet<>();
+    /** Created after a delete of the same id in this round: what the store held of the old job must go. */
+    private final Set<String> recreated = new HashSet<>();
     private final Map<String, Session> sessions = new LinkedHashMap<>();
     private final Map<UniqueKey, UniqueHold> holds = new LinkedHashMap<>();
     private final Map<String, QueueConfig> queues = new LinkedHashMap<>();
@@ -28,8 +34,29 @@ public final class ChangeSet {
         jobs.put(job.id(), job);
     }
 
+    /** A new job (its id may be that of a job deleted earlier in this round). */
+    public void createJob(Job job) {
+        if (jobs.containsKey(job.id()) && jobs.get(job.id()) == null) {
+            recreated.add(job.id());
+        }
+        created.add(job.id());
+        jobs.put(job.id(), job);
+    }
+
     public void deleteJob(String jobId) {
         jobs.put(jobId, null);
+        created.remove(jobId);
+        recreated.remove(jobId);
+    }
+
+    /** Whether the job was created in this round (and not deleted since). */
+    public boolean isCreated(String jobId) {
+        return created.contains(jobId);
+    }
+
+    /** Whether the job was created in this round after a job of the same id was deleted in it. */
+    public boolean isRecreated(String jobId) {
+        return recreated.contains(jobId);
     }
 
     public void putSession(Session session) {
@@ -76,6 +103,8 @@ public final class ChangeSet {
 
     public void clear() {
         jobs.clear();
+        created.clear();
+        recreated.clear();
         sessions.clear();
         holds.clear();
         queues.clear();

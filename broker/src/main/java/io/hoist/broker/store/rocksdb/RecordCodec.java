@@ -29,6 +29,7 @@ final class RecordCodec {
     private RecordCodec() {
     }
 
+    /** The whole record, written when a job is created. */
     static byte[] encodeJob(Job job) {
         JobSpec spec = job.spec();
         JobRecord.Builder b = JobRecord.newBuilder()
@@ -61,8 +62,20 @@ final class RecordCodec {
                 .setJitter(r.jitter())
                 .setLeaseDuration(job.leaseDurationMillis())
                 .setTimeout(job.timeoutMillis())
-                .setCreatedAt(job.createdAtMillis())
-                .setState(job.state().ordinal())
+                .setCreatedAt(job.createdAtMillis());
+        return putLife(b, job).build().toByteArray();
+    }
+
+    /**
+     * Only the job's life so far (the fields from {@code state} on), written at every change after
+     * its creation: a JobRecord with nothing else set, whose fields replace the created record's.
+     */
+    static byte[] encodeJobLife(Job job) {
+        return putLife(JobRecord.newBuilder(), job).build().toByteArray();
+    }
+
+    private static JobRecord.Builder putLife(JobRecord.Builder b, Job job) {
+        b.setState(job.state().ordinal())
                 .setAttempt(job.attempt())
                 .setRunAt(job.runAtMillis())
                 .setFinishedAt(job.finishedAtMillis())
@@ -77,7 +90,7 @@ final class RecordCodec {
         for (JobError e : job.errors()) {
             b.addErrors(ErrorRecord.newBuilder().setAttempt(e.attempt()).setMessage(e.message()).setAt(e.atMillis()));
         }
-        return b.build().toByteArray();
+        return b;
     }
 
     /** Hands out one shared instance per equal value: millions of jobs share a few names and policies. */
@@ -93,8 +106,13 @@ final class RecordCodec {
         <T> T of(T value);
     }
 
-    static Job decodeJob(byte[] bytes, Shared shared) throws InvalidProtocolBufferException {
-        JobRecord r = JobRecord.parseFrom(bytes);
+    /**
+     * @param life the job's life record ({@link #encodeJobLife}), or null when the job has not
+     *             changed since it was created (or the store predates life records)
+     */
+    static Job decodeJob(byte[] created, byte[] life, Shared shared) throws InvalidProtocolBufferException {
+        JobRecord r = JobRecord.parseFrom(created);
+        JobRecord l = life == null ? r : JobRecord.parseFrom(life);
         RetryPolicy.Override override = shared.of(new RetryPolicy.Override(
                 r.hasSpecMaxAttempts() ? r.getSpecMaxAttempts() : null,
                 r.hasSpecInitialBackoff() ? r.getSpecInitialBackoff() : null,
@@ -112,13 +130,13 @@ final class RecordCodec {
                 r.getUniqueKey(), r.getUniqueFor(), r.getSpecJobId());
         RetryPolicy retry = shared.of(new RetryPolicy(r.getMaxAttempts(), r.getInitialBackoff(), r.getMaxBackoff(),
                 r.getMultiplier(), r.getJitter()));
-        List<JobError> errors = new ArrayList<>(r.getErrorsCount());
-        for (ErrorRecord e : r.getErrorsList()) {
+        List<JobError> errors = new ArrayList<>(l.getErrorsCount());
+        for (ErrorRecord e : l.getErrorsList()) {
             errors.add(new JobError(e.getAttempt(), e.getMessage(), e.getAt()));
         }
-        Job.Snapshot s = new Job.Snapshot(STATES[r.getState()], r.getAttempt(), r.getRunAt(), r.getFinishedAt(),
-                r.getLastError(), r.getWorkerId(), r.getCancelRequested(), errors, DEAD_REASONS[r.getDeadReason()],
-                r.getLeaseToken(), r.getLeaseDeadline(), r.getAttemptDeadline(), r.getOrder());
+        Job.Snapshot s = new Job.Snapshot(STATES[l.getState()], l.getAttempt(), l.getRunAt(), l.getFinishedAt(),
+                l.getLastError(), l.getWorkerId(), l.getCancelRequested(), errors, DEAD_REASONS[l.getDeadReason()],
+                l.getLeaseToken(), l.getLeaseDeadline(), l.getAttemptDeadline(), l.getOrder());
         return Job.restore(r.getId(), spec, r.getCreatedAt(), retry, r.getLeaseDuration(), r.getTimeout(), s);
     }
 

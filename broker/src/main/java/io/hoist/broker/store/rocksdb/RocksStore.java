@@ -32,6 +32,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,20 +42,26 @@ import java.util.function.Consumer;
 /**
  * The store on RocksDB. Column families and keys (all strings UTF-8, numbers big-endian):
  * <pre>
- *   jobs      job id                      → JobRecord   (every retained job, its state inside)
+ *   jobs      job id                      → JobRecord   (every retained job, whole as it was created)
+ *   job_lives job id                      → JobRecord with only its life set (state, attempt, lease...),
+ *                                           written at every change after the job's creation
  *   sessions  worker id                   → SessionRecord
  *   unique    queue 0x00 unique key       → UniqueRecord
  *   queues    queue name                  → QueueRecord (settings of queues that have any)
- *   meta      "format_version"            → int32 (1)
+ *   meta      "format_version"            → int32 (2; 1 had no job_lives, and opens as 2)
  *             "delivery_seq"              → int64, the last lease token handed out
  *             "alive_at"                  → int64 epoch millis of the last committed round
  * </pre>
  * Ordering lives in the records (a job's ready order), not in the keys: the ready, delayed and
  * lease indexes are in memory, rebuilt by one scan of {@code jobs} at start-up, so leasing never
  * iterates over the tombstones of consumed jobs.
+ *
+ * <p>Why a job is two records: its spec and payload never change, while its life changes at each
+ * lease, ack and nack. Writing the whole record each time wrote a job about three times over
+ * (enqueue, lease, ack); now the changes write a record of a few dozen bytes.
  */
 public final class RocksStore implements Store {
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
     /**
      * Leases read the records of READY jobs by key, from the oldest on: with a deep backlog they
      * are in SST files, so point reads get a bloom filter (no probe of files without the key) and
@@ -87,6 +94,7 @@ public final class RocksStore implements Store {
     /** Null after a reopen that could not open the DB again, until one that can. */
     private RocksDB db;
     private ColumnFamilyHandle jobs;
+    private ColumnFamilyHandle jobLives;
     private ColumnFamilyHandle sessions;
     private ColumnFamilyHandle unique;
     private ColumnFamilyHandle meta;
@@ -108,7 +116,8 @@ public final class RocksStore implements Store {
                 new ColumnFamilyDescriptor(bytes("sessions"), cfOptions),
                 new ColumnFamilyDescriptor(bytes("unique"), cfOptions),
                 new ColumnFamilyDescriptor(bytes("meta"), cfOptions),
-                new ColumnFamilyDescriptor(bytes("queues"), cfOptions));
+                new ColumnFamilyDescriptor(bytes("queues"), cfOptions),
+                new ColumnFamilyDescriptor(bytes("job_lives"), cfOptions));
         List<ColumnFamilyHandle> opened = new ArrayList<>();
         this.db = RocksDB.open(dbOptions, dir.toString(), descriptors, opened);
         this.handles.addAll(opened);
@@ -117,6 +126,7 @@ public final class RocksStore implements Store {
         this.unique = opened.get(3);
         this.meta = opened.get(4);
         this.queues = opened.get(5);
+        this.jobLives = opened.get(6);
     }
 
     /** Closes the DB; a close that reports the error that stopped it still frees it. */
@@ -186,6 +196,12 @@ public final class RocksStore implements Store {
             return;
         }
         int version = ByteBuffer.wrap(stored).getInt();
+        if (version == 1) {
+            // format 1 is format 2 without life records: the open created their (empty) column family
+            db.put(meta, synced, FORMAT_KEY, ByteBuffer.allocate(4).putInt(FORMAT_VERSION).array());
+            log.info("store format 1 in {} upgraded to {} (job life records)", dir, FORMAT_VERSION);
+            return;
+        }
         if (version != FORMAT_VERSION) {
             close();
             throw new StoreException("the data dir " + dir + " has store format " + version
@@ -231,8 +247,9 @@ public final class RocksStore implements Store {
     public Job readJob(String id) {
         RocksDB db = openDbOrFail();
         try {
-            byte[] value = db.get(jobs, bytes(id));
-            return value == null ? null : RecordCodec.decodeJob(value, RecordCodec.Shared.NONE);
+            byte[] key = bytes(id);
+            byte[] created = db.get(jobs, key);
+            return created == null ? null : RecordCodec.decodeJob(created, db.get(jobLives, key), RecordCodec.Shared.NONE);
         } catch (RocksDBException e) {
             throw new StoreException("cannot read job " + id + " from the store in " + dir + ": " + e.getMessage(), e, false);
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
@@ -252,12 +269,21 @@ public final class RocksStore implements Store {
                 return (T) instances.computeIfAbsent(value, v -> v);
             }
         };
+        // both column families in key order: each job's life record, if any, is met beside it
         try (ReadOptions options = new ReadOptions().setFillCache(false);
-             RocksIterator it = db.newIterator(jobs, options)) {
+             RocksIterator it = db.newIterator(jobs, options);
+             RocksIterator lives = db.newIterator(jobLives, options)) {
+            lives.seekToFirst();
             for (it.seekToFirst(); it.isValid(); it.next()) {
-                action.accept(RecordCodec.decodeJob(it.value(), shared));
+                byte[] key = it.key();
+                while (lives.isValid() && Arrays.compareUnsigned(lives.key(), key) < 0) {
+                    lives.next(); // a life without its job: nothing writes one
+                }
+                byte[] life = lives.isValid() && Arrays.equals(lives.key(), key) ? lives.value() : null;
+                action.accept(RecordCodec.decodeJob(it.value(), life, shared));
             }
             it.status();
+            lives.status();
         } catch (RocksDBException e) {
             throw new StoreException("cannot read the jobs in " + dir + ": " + e.getMessage(), e, false);
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
@@ -278,8 +304,14 @@ public final class RocksStore implements Store {
                 byte[] key = bytes(e.getKey());
                 if (e.getValue() == null) {
                     batch.delete(jobs, key);
-                } else {
+                    batch.delete(jobLives, key);
+                } else if (changes.isCreated(e.getKey())) {
                     batch.put(jobs, key, RecordCodec.encodeJob(e.getValue()));
+                    if (changes.isRecreated(e.getKey())) {
+                        batch.delete(jobLives, key); // the life of the job deleted before, under the same id
+                    }
+                } else {
+                    batch.put(jobLives, key, RecordCodec.encodeJobLife(e.getValue()));
                 }
             }
             for (Map.Entry<String, Session> e : changes.sessions().entrySet()) {
