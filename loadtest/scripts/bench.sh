@@ -13,7 +13,7 @@
 # Usage: loadtest/scripts/bench.sh [OUT_DIR]     (default /tmp/hoist-bench)
 #   REPS (3), JOBS (200000), FSYNC (always), SCENARIOS ("w1 w1s w1b w1b64 w2raw w2sdk w3"), W3_SECONDS (20),
 #   WARMUP_JOBS (400000), WARMUP_SECONDS (30), CLIENT_JAVA_OPTS, GRPC_PORT (17570), HTTP_PORT (17571),
-#   BROKER_JAVA_OPTS (JVM options for the broker, e.g. GC logging), BROKER_JAR (another build, for an A/B)
+#   BROKER_JAVA_OPTS (JVM options for the broker, e.g. GC logging), BROKER_JAR and LOADTEST_JAR (other builds, for an A/B)
 # Needs broker/target/hoist.jar and loadtest/target/hoist-loadtest.jar
 # (./mvnw -B -DskipTests package), curl and jq. Run nothing else on the machine meanwhile.
 set -euo pipefail
@@ -25,7 +25,7 @@ CLIENT_JAVA_OPTS="${CLIENT_JAVA_OPTS:--Xms1g -Xmx2g -XX:+UseParallelGC -XX:Tiere
 SCENARIOS="${SCENARIOS:-w1 w1s w1b w1b64 w2raw w2sdk w3}"
 GRPC_PORT="${GRPC_PORT:-17570}" HTTP_PORT="${HTTP_PORT:-17571}"
 broker_jar="${BROKER_JAR:-$root/broker/target/hoist.jar}"
-loadtest_jar="$root/loadtest/target/hoist-loadtest.jar"
+loadtest_jar="${LOADTEST_JAR:-$root/loadtest/target/hoist-loadtest.jar}"
 for f in "$broker_jar" "$loadtest_jar"; do
   [ -f "$f" ] || { echo "missing $f: run ./mvnw -B -DskipTests package first" >&2; exit 2; }
 done

@@ -106,8 +106,10 @@ public final class LeaseLoop {
     private LeaseResponse lease(String workerId, int maxJobs) throws InterruptedException {
         LeaseRequest req = LeaseRequest.newBuilder().setWorkerId(workerId).addAllQueues(settings.queues())
                 .setMaxJobs(maxJobs).setWait(ProtoMapper.duration(settings.pollWait())).build();
+        // the answer completes the future on the transport's thread, which wakes this one: without
+        // it, a thread of the channel's executor would wake first, one more hop before a handler starts
         WorkerServiceGrpc.WorkerServiceFutureStub stub =
-                connection.workerAsync(settings.pollWait().plus(settings.callTimeout()));
+                connection.workerAsync(settings.pollWait().plus(settings.callTimeout())).withExecutor(Runnable::run);
         lastChannel = stub.getChannel();
         Future<LeaseResponse> call = stub.lease(req);
         parked = call;
