@@ -68,6 +68,12 @@ public final class RocksStore implements Store {
      * a block cache of native memory, off the JVM heap.
      */
     private static final long BLOCK_CACHE_BYTES = 64L << 20;
+    /**
+     * A log file is kept until every column family with writes in it has flushed them; a family
+     * written little (job_lives while a backlog fills, meta) held gigabytes of logs that way, which
+     * a restart also replays. Past this size RocksDB flushes the families holding the oldest log.
+     */
+    private static final long MAX_TOTAL_WAL_BYTES = 256L << 20;
     private static final byte[] FORMAT_KEY = bytes("format_version");
     private static final byte[] DELIVERY_SEQ_KEY = bytes("delivery_seq");
     private static final byte[] ALIVE_AT_KEY = bytes("alive_at");
@@ -102,7 +108,8 @@ public final class RocksStore implements Store {
 
     private RocksStore(Path dir) throws RocksDBException {
         this.dir = dir;
-        this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+        this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+                .setMaxTotalWalSize(MAX_TOTAL_WAL_BYTES);
         this.cfOptions = new ColumnFamilyOptions().setTableFormatConfig(new BlockBasedTableConfig()
                 .setFilterPolicy(bloomFilter)
                 .setBlockCache(blockCache));
