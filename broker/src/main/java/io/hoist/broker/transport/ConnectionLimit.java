@@ -42,9 +42,21 @@ public final class ConnectionLimit implements AutoCloseable {
         this.max = max;
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("hoist-grpc-accept", true), io);
-        // 0 = netty's default, twice the cores, as gRPC's own default
-        this.workers = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("hoist-grpc-io", true), io);
+        this.workers = new MultiThreadIoEventLoopGroup(ioThreads(), new DefaultThreadFactory("hoist-grpc-io", true), io);
     }
+
+    /**
+     * Transport threads: half the cores, at least one, where netty and gRPC take twice the cores.
+     * The engine and sync threads need cores too: on 2 cores, one transport thread instead of four
+     * took W3's p99 from 3.0–3.3 to 2.3–2.5 ms, W2 no slower (docs/benchmarks.md). Netty's own
+     * property {@value #IO_THREADS_PROPERTY} still sets the number.
+     */
+    static int ioThreads() {
+        int set = Integer.getInteger(IO_THREADS_PROPERTY, 0);
+        return set > 0 ? set : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    }
+
+    static final String IO_THREADS_PROPERTY = "io.grpc.netty.shaded.io.netty.eventLoopThreads";
 
     /** Makes {@code builder}'s server use these loops and the gated listening channel. */
     public NettyServerBuilder applyTo(NettyServerBuilder builder) {
