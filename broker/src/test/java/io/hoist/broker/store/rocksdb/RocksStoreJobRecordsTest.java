@@ -30,6 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class RocksStoreJobRecordsTest {
     private static final RetryPolicy RETRY = new RetryPolicy(5, 1_000, 60_000, 2.0, 0.2);
+    private static final Job.Snapshot LEASED = new Job.Snapshot(JobState.LEASED, 1, 0, 0, "", "w1", false,
+            List.of(new JobError(1, "boom", 5_000)), DeadReason.NONE, "t-42", 40_000, 900_000, 7);
 
     @TempDir
     Path dir;
@@ -37,9 +39,7 @@ class RocksStoreJobRecordsTest {
     @Test
     void aJobChangedAfterItsCreation_readsAsItsCreatedSpecWithItsLatestLife() {
         Job created = job("j1", "first", ready(7));
-        Job leased = Job.restore("j1", spec("changed-after-creation"), 1_000, RETRY, 30_000, 600_000,
-                new Job.Snapshot(JobState.LEASED, 1, 0, 0, "", "w1", false,
-                        List.of(new JobError(1, "boom", 5_000)), DeadReason.NONE, "t-42", 40_000, 900_000, 7));
+        Job leased = job("j1", "changed-after-creation", LEASED);
         try (RocksStore store = RocksStore.open(dir)) {
             commit(store, c -> c.createJob(created));
             commit(store, c -> c.putJob(leased));
@@ -55,9 +55,8 @@ class RocksStoreJobRecordsTest {
 
     /** The payload is the created one (a change writes the life only); everything else the latest. */
     private static void assertReadsAsLeased(Job read) {
-        assertThat(new String(read.spec().payload(), StandardCharsets.UTF_8)).isEqualTo("first");
-        assertThat(read.snapshot()).isEqualTo(new Job.Snapshot(JobState.LEASED, 1, 0, 0, "", "w1", false,
-                List.of(new JobError(1, "boom", 5_000)), DeadReason.NONE, "t-42", 40_000, 900_000, 7));
+        assertThat(payload(read)).isEqualTo("first");
+        assertThat(read.snapshot()).isEqualTo(LEASED);
         assertThat(read.retry()).isEqualTo(RETRY);
         assertThat(read.createdAtMillis()).isEqualTo(1_000);
     }
@@ -74,7 +73,7 @@ class RocksStoreJobRecordsTest {
             });
 
             Job read = store.readJob("j1");
-            assertThat(new String(read.spec().payload(), StandardCharsets.UTF_8)).isEqualTo("new");
+            assertThat(payload(read)).isEqualTo("new");
             assertThat(read.snapshot()).isEqualTo(ready(2));
             assertThat(single(store).snapshot()).isEqualTo(ready(2));
         }
@@ -109,7 +108,7 @@ class RocksStoreJobRecordsTest {
             Job read = reopened.readJob("old-1");
             assertThat(read.state()).isEqualTo(JobState.LEASED);
             assertThat(read.leaseToken()).isEqualTo("t-9");
-            assertThat(new String(read.spec().payload(), StandardCharsets.UTF_8)).isEqualTo("kept");
+            assertThat(payload(read)).isEqualTo("kept");
         }
     }
 
@@ -145,6 +144,10 @@ class RocksStoreJobRecordsTest {
         List<Job> jobs = new ArrayList<>();
         store.forEachJob(jobs::add);
         return jobs;
+    }
+
+    private static String payload(Job job) {
+        return new String(job.spec().payload(), StandardCharsets.UTF_8);
     }
 
     private static Job.Snapshot ready(long order) {
