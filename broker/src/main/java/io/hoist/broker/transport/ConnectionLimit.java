@@ -29,6 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ConnectionLimit implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ConnectionLimit.class);
     private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** Netty's own setting for its event loops, relocated with gRPC's copy of Netty. */
+    static final String IO_THREADS_PROPERTY = "io.grpc.netty.shaded.io.netty.eventLoopThreads";
 
     private final int max;
     private final AtomicInteger open = new AtomicInteger();
@@ -52,11 +54,13 @@ public final class ConnectionLimit implements AutoCloseable {
      * property {@value #IO_THREADS_PROPERTY} still sets the number.
      */
     static int ioThreads() {
-        int set = Integer.getInteger(IO_THREADS_PROPERTY, 0);
-        return set > 0 ? set : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+        return ioThreads(Integer.getInteger(IO_THREADS_PROPERTY, 0), Runtime.getRuntime().availableProcessors());
     }
 
-    static final String IO_THREADS_PROPERTY = "io.grpc.netty.shaded.io.netty.eventLoopThreads";
+    /** @param set the property's value, 0 when unset */
+    static int ioThreads(int set, int cores) {
+        return set > 0 ? set : Math.max(1, cores / 2);
+    }
 
     /** Makes {@code builder}'s server use these loops and the gated listening channel. */
     public NettyServerBuilder applyTo(NettyServerBuilder builder) {
