@@ -51,6 +51,7 @@ public final class BrokerServer implements AutoCloseable {
     private final DiskSpace.Source freeSpace;
     private Store store;
     private EngineLoop loop;
+    private GrpcApi api;
     private Server grpc;
     private HealthStatusManager health;
     private HttpEndpoints http;
@@ -99,7 +100,8 @@ public final class BrokerServer implements AutoCloseable {
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .addService(ProtoReflectionService.newInstance());
-        for (BindableService s : GrpcApi.services(loop, store, config)) {
+        api = new GrpcApi(loop, store, config);
+        for (BindableService s : api.services()) {
             builder.addService(s);
         }
         grpc = builder.build().start();
@@ -185,6 +187,9 @@ public final class BrokerServer implements AutoCloseable {
         }
         if (loop != null) {
             loop.close(); // answers parked leases, finishes queued commands and the round in flight
+        }
+        if (api != null) {
+            api.endWorkerStreams();
         }
         if (grpc != null) {
             try {

@@ -11,6 +11,7 @@ import io.hoist.proto.v1.PurgeQueueRequest;
 import io.hoist.proto.v1.RegisterRequest;
 import io.hoist.proto.v1.RequeueDeadRequest;
 import io.hoist.proto.v1.UpdateQueueRequest;
+import io.hoist.proto.v1.WorkerStreamRequest;
 
 import java.util.List;
 
@@ -32,6 +33,8 @@ final class RequestQueues {
             return r.getQueuesList();
         } else if (request instanceof LeaseRequest r) {
             return r.getQueuesList();
+        } else if (request instanceof WorkerStreamRequest r) {
+            return r.getQueuesList(); // named by the first message; the stream reads no later ones
         } else if (request instanceof UpdateQueueRequest r) {
             return List.of(r.getName());
         } else if (request instanceof PurgeQueueRequest r) {

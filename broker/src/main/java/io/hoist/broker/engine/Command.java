@@ -35,7 +35,7 @@ public sealed interface Command {
             implements Command {
     }
 
-    /** The caller of a parked lease went away: forget it, so that it takes no jobs. */
+    /** The caller of a parked lease went away, or leases no more: the lease ends empty and takes no jobs. */
     record Unpark(Object ticket) implements Command {
     }
 

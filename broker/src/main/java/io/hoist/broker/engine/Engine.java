@@ -146,8 +146,7 @@ public final class Engine {
         } else if (command instanceof Command.Lease c) {
             outcome = lease(c, nowMillis);
         } else if (command instanceof Command.Unpark c) {
-            waiters.removeIf(w -> w.ticket == c.ticket());
-            outcome = new Outcome.Done();
+            outcome = unpark(c.ticket());
         } else if (command instanceof Command.Ack c) {
             outcome = ack(c, nowMillis);
         } else if (command instanceof Command.Nack c) {
@@ -366,6 +365,19 @@ public final class Engine {
         long wait = Math.min(c.waitMillis(), config.maxLeaseWaitMillis());
         waiters.addLast(new Waiter(c.ticket(), s, wanted, max, now + wait));
         return new Outcome.Parked();
+    }
+
+    /** A parked lease ends empty, so that it takes no jobs; its caller has its answer either way. */
+    private Outcome unpark(Object ticket) {
+        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+            Waiter w = it.next();
+            if (w.ticket == ticket) {
+                it.remove();
+                effects.answer(ticket, new Outcome.Leased(List.of()));
+                break;
+            }
+        }
+        return new Outcome.Done();
     }
 
     /** Leases up to {@code max} jobs from the queues in order, within the worker's concurrency. */

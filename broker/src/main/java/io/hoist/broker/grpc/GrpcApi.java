@@ -7,21 +7,35 @@ import io.hoist.broker.runtime.EngineLoop;
 import io.hoist.broker.store.Store;
 
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** The broker's gRPC services over one engine loop. */
 public final class GrpcApi {
-    private GrpcApi() {
-    }
+    private final List<BindableService> services;
+    private final Set<WorkerStream> workerStreams = ConcurrentHashMap.newKeySet();
 
-    public static List<BindableService> services(EngineLoop loop, Store store, BrokerConfig config) {
+    public GrpcApi(EngineLoop loop, Store store, BrokerConfig config) {
         UlidFactory ulids = UlidFactory.newMonotonicInstance();
         RequestValidator requests = new RequestValidator(config.maxBatch(), config.maxPayloadBytes(),
                 () -> ulids.create().toString());
         EngineCalls calls = new EngineCalls(loop);
-        return List.of(
+        this.services = List.of(
                 new JobGrpcService(calls, requests, loop),
-                new WorkerGrpcService(calls, requests, config.heartbeatInterval().toMillis(),
+                new WorkerGrpcService(calls, loop, requests, workerStreams, config.heartbeatInterval().toMillis(),
                         config.sessionTimeout().toMillis()),
                 new AdminGrpcService(calls, requests, store));
+    }
+
+    public List<BindableService> services() {
+        return services;
+    }
+
+    /**
+     * Ends the open WorkerStreams with UNAVAILABLE, once the engine has stopped: a stream with no
+     * lease in the engine (its worker's slots all busy) would otherwise hold the server's shutdown.
+     */
+    public void endWorkerStreams() {
+        workerStreams.forEach(WorkerStream::shutDown);
     }
 }

@@ -25,6 +25,7 @@ import io.hoist.proto.v1.JobAck;
 import io.hoist.proto.v1.LeaseRequest;
 import io.hoist.proto.v1.NackRequest;
 import io.hoist.proto.v1.RegisterRequest;
+import io.hoist.proto.v1.WorkerStreamRequest;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -179,17 +180,36 @@ final class RequestValidator {
     }
 
     Command.Ack ack(AckRequest req) {
-        if (req.getAcksCount() == 0 || req.getAcksCount() > MAX_ACKS) {
-            throw new InvalidFieldException("acks", "must hold 1 to " + MAX_ACKS + " acks, got " + req.getAcksCount());
+        return ack(req.getWorkerId(), req.getAcksList());
+    }
+
+    Command.Ack ack(String workerId, List<JobAck> acks) {
+        if (acks.isEmpty() || acks.size() > MAX_ACKS) {
+            throw new InvalidFieldException("acks", "must hold 1 to " + MAX_ACKS + " acks, got " + acks.size());
         }
-        List<Command.AckItem> items = new ArrayList<>(req.getAcksCount());
-        for (int i = 0; i < req.getAcksCount(); i++) {
-            JobAck a = req.getAcks(i);
+        List<Command.AckItem> items = new ArrayList<>(acks.size());
+        for (int i = 0; i < acks.size(); i++) {
+            JobAck a = acks.get(i);
             jobId(a.getJobId(), "acks[" + i + "].job_id");
             token(a.getLeaseToken(), "acks[" + i + "].lease_token");
             items.add(new Command.AckItem(a.getJobId(), a.getLeaseToken()));
         }
-        return new Command.Ack(req.getWorkerId(), items);
+        return new Command.Ack(workerId, items);
+    }
+
+    /** The first message of a WorkerStream names the worker and the queues it leases from. */
+    void workerStreamOpen(WorkerStreamRequest first) {
+        workerId(first.getWorkerId());
+        queues(first.getQueuesList(), "queues");
+    }
+
+    /** Credits granted by a WorkerStream message, on top of {@code unused}; answers the new total. */
+    int credits(int granted, int unused) {
+        if (granted < 0 || granted > MAX_LEASE_JOBS || unused + granted > MAX_LEASE_JOBS) {
+            throw new InvalidFieldException("credits", "must be 0-" + MAX_LEASE_JOBS + ", and the stream's unused"
+                    + " credits at most " + MAX_LEASE_JOBS + "; got " + granted + " on top of " + unused);
+        }
+        return unused + granted;
     }
 
     Command.Nack nack(NackRequest req) {

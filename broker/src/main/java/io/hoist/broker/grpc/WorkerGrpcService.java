@@ -2,6 +2,7 @@ package io.hoist.broker.grpc;
 
 import io.grpc.stub.StreamObserver;
 import io.hoist.broker.engine.Outcome;
+import io.hoist.broker.runtime.EngineLoop;
 import io.hoist.proto.v1.AckRequest;
 import io.hoist.proto.v1.AckResponse;
 import io.hoist.proto.v1.DeregisterRequest;
@@ -15,16 +16,24 @@ import io.hoist.proto.v1.NackResponse;
 import io.hoist.proto.v1.RegisterRequest;
 import io.hoist.proto.v1.RegisterResponse;
 import io.hoist.proto.v1.WorkerServiceGrpc;
+import io.hoist.proto.v1.WorkerStreamRequest;
+import io.hoist.proto.v1.WorkerStreamResponse;
+
+import java.util.Set;
 
 /** WorkerService: what workers call. */
 public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImplBase {
     private final EngineCalls calls;
+    private final EngineLoop loop;
+    private final Set<WorkerStream> streams; // open ones, ended at shutdown
     private final RequestValidator requests;
     private final RegisterResponse sessionTerms;
 
-    WorkerGrpcService(EngineCalls calls, RequestValidator requests, long heartbeatIntervalMillis,
-                      long sessionTimeoutMillis) {
+    WorkerGrpcService(EngineCalls calls, EngineLoop loop, RequestValidator requests, Set<WorkerStream> streams,
+                      long heartbeatIntervalMillis, long sessionTimeoutMillis) {
         this.calls = calls;
+        this.loop = loop;
+        this.streams = streams;
         this.requests = requests;
         this.sessionTerms = RegisterResponse.newBuilder()
                 .setHeartbeatInterval(ProtoMapper.duration(heartbeatIntervalMillis))
@@ -61,5 +70,10 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
     @Override
     public void deregister(DeregisterRequest req, StreamObserver<DeregisterResponse> out) {
         calls.call(out, () -> requests.deregister(req), Outcome.Deregistered.class, ProtoMapper::deregistered);
+    }
+
+    @Override
+    public StreamObserver<WorkerStreamRequest> workerStream(StreamObserver<WorkerStreamResponse> out) {
+        return WorkerStream.open(loop, requests, streams, out);
     }
 }

@@ -225,6 +225,46 @@ class AuthTest {
     }
 
     @Test
+    void workerStream_needsTheWorkerRole_andItsQueuesAllowed() throws Exception {
+        broker.jobs(as(ADMIN)).enqueue(enqueue("emails.stream"));
+        String worker = broker.workers(as(EMAILS)).register(RegisterRequest.newBuilder().setName("s")
+                .addQueues("emails.stream").build()).getWorkerId();
+        assertRefused(() -> streamLease(as(PRODUCER), worker, "emails.stream"), Status.Code.PERMISSION_DENIED, "PERMISSION_DENIED");
+        assertRefused(() -> streamLease(as(EMAILS), worker, "billing"), Status.Code.PERMISSION_DENIED, "PERMISSION_DENIED");
+        assertThat(streamLease(as(EMAILS), worker, "emails.stream")).isEqualTo(1);
+    }
+
+    /** Opens a WorkerStream with one credit; answers how many jobs came before it was closed, or throws its status. */
+    static int streamLease(ConnectionSecurity as, String worker, String queue) throws Exception {
+        java.util.concurrent.CompletableFuture<Integer> pushed = new java.util.concurrent.CompletableFuture<>();
+        var requests = broker.workersStreaming(as).workerStream(new io.grpc.stub.StreamObserver<>() {
+            @Override
+            public void onNext(io.hoist.proto.v1.WorkerStreamResponse r) {
+                pushed.complete(r.getLeased().getJobsCount());
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                pushed.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                pushed.complete(0);
+            }
+        });
+        requests.onNext(io.hoist.proto.v1.WorkerStreamRequest.newBuilder().setWorkerId(worker).addQueues(queue)
+                .setCredits(1).build());
+        try {
+            return pushed.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw (Exception) e.getCause();
+        } finally {
+            requests.onCompleted();
+        }
+    }
+
+    @Test
     void queueLimitedAdmin_administersOnlyItsQueues_andCannotCopyTheStore() {
         broker.jobs(as(ADMIN)).enqueue(enqueue("emails.admin", "reports"));
         var admin = broker.admin(as(EMAILS_ADMIN));

@@ -58,6 +58,10 @@ final class SecureBroker implements AutoCloseable {
         return JobServiceGrpc.newStub(channel(s)).withCallCredentials(s.callCredentials().orElse(null));
     }
 
+    WorkerServiceGrpc.WorkerServiceStub workersStreaming(ConnectionSecurity s) {
+        return WorkerServiceGrpc.newStub(channel(s)).withCallCredentials(s.callCredentials().orElse(null));
+    }
+
     JobServiceGrpc.JobServiceBlockingStub jobs(ConnectionSecurity s) {
         return JobServiceGrpc.newBlockingStub(channel(s)).withCallCredentials(s.callCredentials().orElse(null))
                 .withDeadlineAfter(10, TimeUnit.SECONDS);

@@ -287,13 +287,18 @@ class EngineTest {
         }
 
         @Test
-        void unparkedLease_takesNothing() {
+        void unparkedLease_answersEmptyOnce_andTakesNothing() {
             register("w1", 0);
             Object ticket = new Object();
             apply(new Command.Lease("w1", List.of(), 1, 5_000, ticket), Outcome.Parked.class);
             apply(new Command.Unpark(ticket), Outcome.Done.class);
+            assertThat(effects.answers).singleElement().satisfies(a -> {
+                assertThat(a[0]).isSameAs(ticket);
+                assertThat(((Outcome.Leased) a[1]).jobs()).isEmpty();
+            });
             String id = enqueueOne(spec("q", 0));
-            assertThat(effects.answers).isEmpty();
+            apply(new Command.Unpark(ticket), Outcome.Done.class); // already answered: nothing more
+            assertThat(effects.answers).hasSize(1);
             assertThat(job(id).state()).isEqualTo(JobState.READY);
         }
     }

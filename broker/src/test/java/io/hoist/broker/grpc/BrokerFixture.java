@@ -98,6 +98,11 @@ final class BrokerFixture implements AutoCloseable {
         return WorkerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** For WorkerStreams: no deadline of its own (a test bounds its waits). */
+    WorkerServiceGrpc.WorkerServiceStub workerStreams() {
+        return WorkerServiceGrpc.newStub(channel);
+    }
+
     WorkerServiceGrpc.WorkerServiceFutureStub workersAsync() {
         return WorkerServiceGrpc.newFutureStub(channel).withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -186,6 +191,11 @@ final class BrokerFixture implements AutoCloseable {
     HeartbeatResponse heartbeat(String workerId, String... activeJobIds) {
         return workers().heartbeat(HeartbeatRequest.newBuilder()
                 .setWorkerId(workerId).addAllActiveJobIds(List.of(activeJobIds)).build());
+    }
+
+    /** Shuts the broker down as an operator would, leaving the test's channel open. */
+    void stopServer() {
+        server.close();
     }
 
     @Override
