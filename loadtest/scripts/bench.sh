@@ -11,7 +11,7 @@
 # (JAVA_OPTS="$CLIENT_JAVA_OPTS" for bench-peers) so that both sides have the same client.
 #
 # Usage: loadtest/scripts/bench.sh [OUT_DIR]     (default /tmp/hoist-bench)
-#   REPS (3), JOBS (200000), FSYNC (always), SCENARIOS ("w1 w1s w1b w1b64 w2raw w2sdk w3"), W3_SECONDS (20),
+#   REPS (3), JOBS (200000), FSYNC (always), SCENARIOS ("w1 w1s w1b w1b64 w2raw w2stream w2sdk w3"), W3_SECONDS (20),
 #   WARMUP_JOBS (400000), WARMUP_SECONDS (30), CLIENT_JAVA_OPTS, GRPC_PORT (17570), HTTP_PORT (17571),
 #   BROKER_JAVA_OPTS (JVM options for the broker, e.g. GC logging), BROKER_JAR and LOADTEST_JAR (other builds, for an A/B)
 # Needs broker/target/hoist.jar and loadtest/target/hoist-loadtest.jar
@@ -22,7 +22,7 @@ out="${1:-/tmp/hoist-bench}"
 REPS="${REPS:-3}" JOBS="${JOBS:-200000}" FSYNC="${FSYNC:-always}"
 WARMUP_JOBS="${WARMUP_JOBS:-400000}" WARMUP_SECONDS="${WARMUP_SECONDS:-30}"
 CLIENT_JAVA_OPTS="${CLIENT_JAVA_OPTS:--Xms1g -Xmx2g -XX:+UseParallelGC -XX:TieredStopAtLevel=1}"
-SCENARIOS="${SCENARIOS:-w1 w1s w1b w1b64 w2raw w2sdk w3}"
+SCENARIOS="${SCENARIOS:-w1 w1s w1b w1b64 w2raw w2stream w2sdk w3}"
 GRPC_PORT="${GRPC_PORT:-17570}" HTTP_PORT="${HTTP_PORT:-17571}"
 broker_jar="${BROKER_JAR:-$root/broker/target/hoist.jar}"
 loadtest_jar="${LOADTEST_JAR:-$root/loadtest/target/hoist-loadtest.jar}"
@@ -61,6 +61,7 @@ args_for() {
     w1b) echo "enqueue --jobs $2 --producers 4 --in-flight 1 --batch 100" ;;
     w1b64) echo "enqueue --jobs $2 --producers 4 --in-flight 64 --batch 100" ;;
     w2raw) echo "drain --jobs $2 --consumers 4 --in-flight 16 --mode raw" ;;
+    w2stream) echo "drain --jobs $2 --consumers 4 --in-flight 16 --mode stream" ;;
     w2sdk) echo "drain --jobs $2 --consumers 4 --in-flight 16 --mode sdk" ;;
     w3) echo "latency --rate 2000 --duration $3 --consumers 4" ;;
     *) echo "unknown scenario $1" >&2; exit 2 ;;

@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
         description = "W2: prefill --jobs jobs (batches of 100), then drain them with --consumers consumers x --in-flight jobs each, acking each; jobs/s until empty.")
 final class DrainCommand implements Callable<Integer> {
 
-    enum Mode { sdk, raw }
+    enum Mode { sdk, raw, stream }
 
     @Mixin
     CommonOptions common;
@@ -25,7 +25,7 @@ final class DrainCommand implements Callable<Integer> {
     @Option(names = "--in-flight", defaultValue = "16", description = "jobs held at once per consumer (default: ${DEFAULT-VALUE})")
     int inFlight;
 
-    @Option(names = "--mode", defaultValue = "sdk", description = "sdk: the SDK's Worker with a no-op handler; raw: Lease and Ack RPCs (default: ${DEFAULT-VALUE})")
+    @Option(names = "--mode", defaultValue = "sdk", description = "sdk: the SDK's Worker with a no-op handler; raw: Lease and Ack RPCs; stream: the WorkerStream RPC without the SDK (default: ${DEFAULT-VALUE})")
     Mode mode;
 
     @picocli.CommandLine.Spec
@@ -40,8 +40,11 @@ final class DrainCommand implements Callable<Integer> {
             prefill.run(jobs, common.timeoutNanos());
         }
         long toDrain = prefill.stored.get();
-        Drainer drainer = mode == Mode.sdk ? new SdkDrainer(common.broker, queue, consumers, inFlight)
-                : new RawDrainer(common.broker, queue, consumers, inFlight);
+        Drainer drainer = switch (mode) {
+            case sdk -> new SdkDrainer(common.broker, queue, consumers, inFlight);
+            case raw -> new RawDrainer(common.broker, queue, consumers, inFlight);
+            case stream -> new StreamDrainer(common.broker, queue, consumers, inFlight);
+        };
         long elapsed;
         try (ProgressBar bar = common.progressBar("drain", toDrain, drainer::acked)) {
             elapsed = drainer.run(toDrain, common.timeoutNanos());
