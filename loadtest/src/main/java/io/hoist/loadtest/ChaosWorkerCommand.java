@@ -46,7 +46,6 @@ final class ChaosWorkerCommand implements Callable<Integer> {
                 .queues(queue)
                 .concurrency(concurrency)
                 .name(name)
-                .leaseWait(Duration.ofSeconds(1))
                 .gracePeriod(Duration.ofSeconds(10))
                 .callTimeout(Duration.ofSeconds(5))
                 .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500))

@@ -61,7 +61,7 @@ final class LatencyCommand implements Callable<Integer> {
         try {
             for (int i = 0; i < consumers; i++) {
                 workers.add(Worker.builder().target(common.broker).queues(queue).concurrency(inFlight)
-                        .name("loadtest-latency-" + i).leaseWait(Duration.ofSeconds(1)).gracePeriod(Duration.ofSeconds(5))
+                        .name("loadtest-latency-" + i).gracePeriod(Duration.ofSeconds(5))
                         .defaultHandler(ctx -> {
                             long intended = ByteBuffer.wrap(ctx.payload()).getLong();
                             if (intended - recordFrom.get() >= 0) {

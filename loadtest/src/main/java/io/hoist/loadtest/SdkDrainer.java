@@ -59,7 +59,6 @@ final class SdkDrainer implements Drainer {
             for (int i = 0; i < consumers; i++) {
                 workers.add(Worker.builder().target(target).queues(queue).concurrency(inFlight)
                         .name("loadtest-drain-" + i).defaultHandler(ctx -> { })
-                        .leaseWait(Duration.ofSeconds(1)) // so that close() does not wait out a long poll
                         .gracePeriod(Duration.ofSeconds(5)).listener(listener).build().start());
             }
             if (!allAcked.await(timeoutNanos, TimeUnit.NANOSECONDS)) endNanos.set(System.nanoTime());

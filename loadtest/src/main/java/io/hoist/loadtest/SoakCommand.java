@@ -124,7 +124,7 @@ final class SoakCommand implements Callable<Integer> {
             AtomicLong handled = new AtomicLong();
             for (int i = 0; i < consumers; i++) {
                 workers.add(Worker.builder().target(target).queues(queue).concurrency(inFlight).name("loadtest-soak-" + i)
-                        .leaseWait(Duration.ofSeconds(1)).gracePeriod(Duration.ofSeconds(5))
+                        .gracePeriod(Duration.ofSeconds(5))
                         .defaultHandler(ctx -> {
                             long intended = ByteBuffer.wrap(ctx.payload()).getLong();
                             latency.recordValue(Math.min(TimeUnit.HOURS.toMicros(1), Math.max(0, (System.nanoTime() - intended) / 1000)));

@@ -62,7 +62,7 @@ class SecureClientTest {
         try (HoistClient client = client().token(PRODUCER).build();
              Worker worker = Worker.builder().target("localhost:" + broker.grpcPort())
                      .tlsTrust(pki.caCert).tlsClientCertificate(clientCert[0], clientCert[1]).token(WORKER)
-                     .queues("emails.welcome").leaseWait(Duration.ofMillis(200))
+                     .queues("emails.welcome")
                      .handle("send", ctx -> { })
                      .build().start()) {
             String id = client.enqueue("emails.welcome", "send", "hi").jobId();

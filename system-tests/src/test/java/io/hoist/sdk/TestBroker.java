@@ -81,6 +81,15 @@ final class TestBroker implements AutoCloseable {
                 .getJobsCount();
     }
 
+    /** The broker's Prometheus text from its HTTP port. */
+    String metrics() throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + server.httpPort() + "/metrics"))
+                        .timeout(Duration.ofSeconds(10)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        return r.body();
+    }
+
     List<WorkerInfo> workers() {
         return admin().listWorkers(ListWorkersRequest.getDefaultInstance()).getWorkersList();
     }

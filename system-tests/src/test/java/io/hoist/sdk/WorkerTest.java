@@ -64,7 +64,7 @@ class WorkerTest {
     }
 
     @Test
-    void processes500Jobs_eachSucceedsExactlyOnce_neverAboveConcurrency() {
+    void processes500Jobs_eachSucceedsExactlyOnce_neverAboveConcurrency_overItsWorkerStream() throws Exception {
         Map<String, Integer> runs = new ConcurrentHashMap<>();
         AtomicInteger running = new AtomicInteger();
         AtomicInteger mostAtOnce = new AtomicInteger();
@@ -91,6 +91,10 @@ class WorkerTest {
         assertThat(runs).hasSize(500).allSatisfy((id, n) -> assertThat(n).as("runs of %s", id).isEqualTo(1));
         assertThat(ids).allSatisfy(id -> assertThat(client.getJob(id).state()).isEqualTo(JobState.SUCCEEDED));
         assertThat(mostAtOnce.get()).isBetween(1, 8);
+        // leases and acks went up and down the worker's stream: no Lease or Ack call
+        String metrics = broker.metrics();
+        assertThat(metrics).contains("grpc_server_requests_received_messages_total{method=\"WorkerStream\"")
+                .doesNotContain("method=\"Lease\"").doesNotContain("method=\"Ack\"");
     }
 
     @Test

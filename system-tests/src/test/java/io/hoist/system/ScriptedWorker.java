@@ -53,7 +53,6 @@ public final class ScriptedWorker {
                 .concurrency(Integer.parseInt(args.getOrDefault("concurrency", "4")))
                 .name(name)
                 .gracePeriod(Duration.ofMillis(Long.parseLong(args.getOrDefault("grace-ms", "10000"))))
-                .leaseWait(Duration.ofSeconds(2))
                 .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
                 .handle("script", ScriptedWorker::handle)
                 .listener(events())

@@ -194,11 +194,6 @@ public final class Worker implements AutoCloseable {
             return this;
         }
 
-        public Builder leaseWait(Duration leaseWait) {
-            options.leaseWait(leaseWait);
-            return this;
-        }
-
         public Builder callTimeout(Duration callTimeout) {
             options.callTimeout(callTimeout);
             return this;

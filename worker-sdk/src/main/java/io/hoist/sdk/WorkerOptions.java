@@ -16,7 +16,6 @@ import java.util.Optional;
 /** How a {@link Worker} runs. Immutable; {@link Builder#build()} checks every value. */
 public final class WorkerOptions {
     static final int MAX_CONCURRENCY = 1_000;
-    private static final Duration MAX_LEASE_WAIT = Duration.ofSeconds(30);
 
     private final List<String> targets;
     private final ManagedChannel channel;
@@ -26,7 +25,6 @@ public final class WorkerOptions {
     private final Map<String, String> labels;
     private final Duration gracePeriod;
     private final PayloadCodec codec;
-    private final Duration leaseWait;
     private final Duration callTimeout;
     private final Duration reconnectInitialBackoff;
     private final Duration reconnectMaxBackoff;
@@ -42,7 +40,6 @@ public final class WorkerOptions {
         this.labels = Map.copyOf(b.labels);
         this.gracePeriod = b.gracePeriod;
         this.codec = b.codec;
-        this.leaseWait = b.leaseWait;
         this.callTimeout = b.callTimeout;
         this.listener = b.listener;
         this.reconnectInitialBackoff = b.reconnectInitialBackoff;
@@ -56,7 +53,7 @@ public final class WorkerOptions {
 
     public Builder toBuilder() {
         Builder b = new Builder().targets(targets).queues(queues).concurrency(concurrency).name(name)
-                .labels(labels).gracePeriod(gracePeriod).codec(codec).leaseWait(leaseWait).callTimeout(callTimeout).listener(listener)
+                .labels(labels).gracePeriod(gracePeriod).codec(codec).callTimeout(callTimeout).listener(listener)
                 .reconnectBackoff(reconnectInitialBackoff, reconnectMaxBackoff).security(security);
         return channel != null ? b.channel(channel) : b;
     }
@@ -93,10 +90,6 @@ public final class WorkerOptions {
         return codec;
     }
 
-    public Duration leaseWait() {
-        return leaseWait;
-    }
-
     public Duration callTimeout() {
         return callTimeout;
     }
@@ -123,7 +116,7 @@ public final class WorkerOptions {
     public String toString() {
         return "WorkerOptions{targets=" + (channel != null ? "[given channel]" : targets) + ", queues=" + queues
                 + ", concurrency=" + concurrency + ", name=" + name + ", labels=" + labels + ", gracePeriod="
-                + gracePeriod + ", leaseWait=" + leaseWait + ", callTimeout=" + callTimeout + ", reconnectBackoff="
+                + gracePeriod + ", callTimeout=" + callTimeout + ", reconnectBackoff="
                 + reconnectInitialBackoff + ".." + reconnectMaxBackoff + ", codec=" + codec.getClass().getSimpleName()
                 + ", security=" + security + "}";
     }
@@ -138,7 +131,6 @@ public final class WorkerOptions {
         private final Map<String, String> labels = new LinkedHashMap<>();
         private Duration gracePeriod = Duration.ofSeconds(30);
         private PayloadCodec codec = new JsonCodec();
-        private Duration leaseWait = Duration.ofSeconds(5);
         private Duration callTimeout = Duration.ofSeconds(10);
         private WorkerListener listener = new WorkerListener() {
         };
@@ -245,18 +237,12 @@ public final class WorkerOptions {
             return this;
         }
 
-        /** How long one Lease call waits for a job (long poll); default 5 s, at most 30 s. */
-        public Builder leaseWait(Duration leaseWait) {
-            this.leaseWait = Objects.requireNonNull(leaseWait, "leaseWait");
-            return this;
-        }
-
-        /** The deadline of each call other than Lease (which gets leaseWait + this); default 10 s. */
         public Builder listener(WorkerListener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
             return this;
         }
 
+        /** The deadline of each call, and how long acks sent on the lease stream wait for their answer; default 10 s. */
         public Builder callTimeout(Duration callTimeout) {
             this.callTimeout = Objects.requireNonNull(callTimeout, "callTimeout");
             return this;
@@ -284,10 +270,6 @@ public final class WorkerOptions {
             }
             if (gracePeriod.isNegative()) {
                 throw new IllegalArgumentException("gracePeriod must not be negative, got " + gracePeriod);
-            }
-            requirePositive("leaseWait", leaseWait);
-            if (leaseWait.compareTo(MAX_LEASE_WAIT) > 0) {
-                throw new IllegalArgumentException("leaseWait must be at most 30 s, got " + leaseWait);
             }
             requirePositive("callTimeout", callTimeout);
             requirePositive("reconnectBackoff initial", reconnectInitialBackoff);

@@ -17,7 +17,6 @@ class WorkerOptionsTest {
         assertThat(o.channel()).isEmpty();
         assertThat(o.concurrency()).isEqualTo(10);
         assertThat(o.gracePeriod()).isEqualTo(Duration.ofSeconds(30));
-        assertThat(o.leaseWait()).isEqualTo(Duration.ofSeconds(5));
         assertThat(o.callTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(o.reconnectInitialBackoff()).isEqualTo(Duration.ofMillis(100));
         assertThat(o.reconnectMaxBackoff()).isEqualTo(Duration.ofSeconds(5));
@@ -34,8 +33,6 @@ class WorkerOptionsTest {
                 .hasMessageContaining("concurrency");
         assertThatThrownBy(() -> WorkerOptions.builder().queues("q").concurrency(1_001).build())
                 .hasMessageContaining("concurrency");
-        assertThatThrownBy(() -> WorkerOptions.builder().queues("q").leaseWait(Duration.ofSeconds(31)).build())
-                .hasMessageContaining("leaseWait");
         assertThatThrownBy(() -> WorkerOptions.builder().queues("q").gracePeriod(Duration.ofSeconds(-1)).build())
                 .hasMessageContaining("gracePeriod");
         assertThatThrownBy(() -> WorkerOptions.builder().queues("q").targets(java.util.List.of()).build())

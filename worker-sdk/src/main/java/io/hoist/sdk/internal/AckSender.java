@@ -19,14 +19,18 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Sends the handlers' results from one thread: the acks waiting go in one Ack call (up to
  * {@link #MAX_BATCH}), after waiting up to {@link #LINGER} for the results of handlers still
  * running, so a burst of short jobs shares one call while an idle worker sends at once; nacks
- * go one per call. While the broker is away it
+ * go one per call. Acks go up the {@link LeaseStream} while it is open for their session, and
+ * by Ack calls otherwise (before the first stream, after it closed). While the broker is away it
  * retries with backoff, for as long as the worker runs: a result is given up only when the broker
  * refuses it for good, or the job's lease is known lost (then it is not sent at all). A job's
  * slot is given back to the lease loop when its result is sent; the job is let go once the
@@ -60,6 +64,7 @@ public final class AckSender {
     private final WorkerListener listener;
     private final LinkedBlockingQueue<Settlement> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
+    private volatile LeaseStream stream; // null: acks go by Ack calls only
 
     public AckSender(BrokerConnection connection, RunningJobs jobs, Backoff backoff, WorkerOptions options) {
         this.connection = connection;
@@ -69,6 +74,11 @@ public final class AckSender {
         this.listener = options.listener();
         this.thread = new Thread(this::run, "hoist-acks");
         thread.setDaemon(true);
+    }
+
+    /** Acks go up this stream while it is open for their session (by Ack calls otherwise). */
+    void sendOn(LeaseStream stream) {
+        this.stream = stream;
     }
 
     public void start() {
@@ -133,25 +143,43 @@ public final class AckSender {
             if (held.isEmpty()) {
                 return;
             }
-            AckRequest.Builder req = AckRequest.newBuilder().setWorkerId(held.get(0).workerId());
-            held.forEach(j -> req.addAcks(JobAck.newBuilder().setJobId(j.id()).setLeaseToken(j.leaseToken())));
-            WorkerServiceGrpc.WorkerServiceBlockingStub stub = connection.worker(callTimeout);
-            jobs.resultsSent(held); // the lease loop may ask for their successors now
+            AckRequest.Builder builder = AckRequest.newBuilder().setWorkerId(held.get(0).workerId());
+            held.forEach(j -> builder.addAcks(JobAck.newBuilder().setJobId(j.id()).setLeaseToken(j.leaseToken())));
+            AckRequest req = builder.build();
+            LeaseStream s = stream;
+            LeaseStream.SentAcks streamed = s == null ? null : s.ack(req); // sent before the credits of the slots freed next
+            WorkerServiceGrpc.WorkerServiceBlockingStub stub = streamed == null ? connection.worker(callTimeout) : null;
+            jobs.resultsSent(held); // the lease loop may grant credits for their successors now
             try {
-                AckResponse resp = stub.ack(req.build());
+                AckResponse resp = streamed != null ? await(streamed.answer()) : stub.ack(req);
                 connection.reachable();
                 for (int i = 0; i < held.size(); i++) {
                     settled(held.get(i), resp.getResults(i));
                 }
                 return;
             } catch (StatusRuntimeException e) {
-                if (!retrying(e, retry, stub.getChannel())) {
+                if (!retrying(e, retry, streamed != null ? streamed.channel() : stub.getChannel())) {
                     log.error("{} acks refused by the broker ({}): their jobs run again when their leases expire",
                             held.size(), StatusErrors.error(e));
                     held.forEach(jobs::remove);
                     return;
                 }
             }
+        }
+    }
+
+    /** The answer to acks sent on the stream, or the status of their failure, within the call timeout. */
+    private AckResponse await(CompletableFuture<AckResponse> answer) throws InterruptedException {
+        try {
+            return answer.get(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof StatusRuntimeException s) {
+                throw s;
+            }
+            throw Status.INTERNAL.withCause(e.getCause()).withDescription("acks failed").asRuntimeException();
+        } catch (TimeoutException e) {
+            throw Status.DEADLINE_EXCEEDED.withDescription("no answer to acks on the lease stream within "
+                    + callTimeout.toMillis() + " ms").asRuntimeException();
         }
     }
 

@@ -107,6 +107,11 @@ public final class BrokerConnection implements AutoCloseable {
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** For WorkerStream, which carries no deadline of its own. */
+    public WorkerServiceGrpc.WorkerServiceStub workerStreaming() {
+        return WorkerServiceGrpc.newStub(channel()).withCallCredentials(token);
+    }
+
     /** For streams, which carry no deadline of their own. */
     public JobServiceGrpc.JobServiceStub jobsStreaming() {
         return JobServiceGrpc.newStub(channel()).withCallCredentials(token);

@@ -1,16 +1,12 @@
 package io.hoist.sdk.internal;
 
-import com.google.protobuf.Any;
-import com.google.rpc.ErrorInfo;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
 import io.hoist.proto.v1.EnqueueStreamRequest;
 import io.hoist.proto.v1.EnqueueStreamResponse;
 import io.hoist.proto.v1.EnqueuedJob;
 import io.hoist.proto.v1.JobSpec;
-import io.hoist.proto.v1.StreamError;
 import io.hoist.sdk.BrokerError;
 import io.hoist.sdk.BrokerUnavailableException;
 import io.hoist.sdk.HoistException;
@@ -111,7 +107,7 @@ public final class EnqueuePipeline implements AutoCloseable {
                 return; // timed out already
             }
             if (r.hasError()) {
-                answer.completeExceptionally(StatusErrors.toException(asStatus(r.getError())));
+                answer.completeExceptionally(StatusErrors.toException(StatusErrors.fromStreamError(r.getError())));
             } else {
                 answer.complete(r.getJobsList());
             }
@@ -140,15 +136,5 @@ public final class EnqueuePipeline implements AutoCloseable {
                     .withDescription("the broker ended the enqueue stream before answering").asRuntimeException());
             pending.values().forEach(f -> f.completeExceptionally(failure));
         }
-    }
-
-    /** A StreamError as the status a unary Enqueue would have failed with, ErrorInfo included. */
-    static StatusRuntimeException asStatus(StreamError error) {
-        ErrorInfo.Builder info = ErrorInfo.newBuilder().setDomain("hoist.io").setReason(error.getReason());
-        if (!error.getField().isEmpty()) {
-            info.putMetadata("field", error.getField());
-        }
-        return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
-                .setCode(error.getCode()).setMessage(error.getMessage()).addDetails(Any.pack(info.build())).build());
     }
 }

@@ -10,19 +10,21 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The jobs this worker holds, and its slots: a job takes a slot when it is leased and gives it
- * back once its ack or nack has been sent (it stays held until the broker has answered). The
- * lease loop can so ask for more jobs while the acks are on their way instead of a round trip
- * later: the broker applies an ack sent before a Lease first (one connection, in order), and if
- * it has not yet, it answers the Lease with fewer jobs, never more than the registered
- * concurrency. Keyed by lease token: after a lost session the same job id can be
- * held twice (the lost run still finishing, and a new delivery). Thread-safe.
+ * The jobs this worker holds, and its slots: a slot is reserved when the lease loop grants the
+ * broker a credit for it, taken when a job arrives, and given back once the job's ack or nack has
+ * been sent (the job stays held until the broker has answered). The lease loop can so grant more
+ * credits while the acks are on their way instead of a round trip later: the broker applies an
+ * ack sent before a credit first (one stream, in order), and if it has not yet, it holds the
+ * job back, never exceeding the registered concurrency. Keyed by lease token: after a lost
+ * session the same job id can be held twice (the lost run still finishing, and a new delivery).
+ * Thread-safe.
  */
 public final class RunningJobs {
     private final int capacity;
     private final Map<String, RunningJob> byToken = new LinkedHashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
+    private int reserved; // credits granted to the broker and not used yet; under the lock
 
     public RunningJobs(int capacity) {
         this.capacity = capacity;
@@ -32,15 +34,36 @@ public final class RunningJobs {
         return capacity;
     }
 
-    /** Blocks until at least one slot is free; answers how many are. */
+    /** Blocks until at least one slot is free (neither busy nor reserved); answers how many are. */
     public int awaitFreeSlots() throws InterruptedException {
         lock.lock();
         try {
-            int busy;
-            while ((busy = busy()) >= capacity) {
+            int taken;
+            while ((taken = busy() + reserved) >= capacity) {
                 changed.await();
             }
-            return capacity - busy;
+            return capacity - taken;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Credits for {@code n} free slots were granted: the slots wait for their jobs. */
+    public void reserve(int n) {
+        lock.lock();
+        try {
+            reserved += n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code n} granted credits will bring no job (their stream ended): the slots are free again. */
+    public void unreserve(int n) {
+        lock.lock();
+        try {
+            reserved = Math.max(0, reserved - n);
+            changed.signalAll();
         } finally {
             lock.unlock();
         }
@@ -68,11 +91,12 @@ public final class RunningJobs {
         }
     }
 
-    /** Takes a slot. The lease loop asks for no more jobs than there are free slots, so there is one. */
+    /** Takes the slot reserved for it: the broker pushes no more jobs than it was granted credits. */
     public void add(RunningJob job) {
         lock.lock();
         try {
             byToken.put(job.leaseToken(), job);
+            reserved = Math.max(0, reserved - 1);
             changed.signalAll();
         } finally {
             lock.unlock();

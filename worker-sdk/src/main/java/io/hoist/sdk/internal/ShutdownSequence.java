@@ -9,7 +9,7 @@ import java.util.List;
 /**
  * A worker's graceful exit, in this order:
  * <ol>
- *   <li>stop leasing (the parked Lease is cancelled), so no new job starts;</li>
+ *   <li>stop leasing (the lease stream is closed: the broker leases no more to it), so no new job starts;</li>
  *   <li>wait up to the grace period for the running jobs to finish and their acks or nacks to be
  *       settled, while heartbeats keep their leases;</li>
  *   <li>past the grace period, interrupt the handlers still running; their results are no

@@ -6,6 +6,7 @@ import com.google.rpc.ErrorInfo;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import io.hoist.proto.v1.StreamError;
 import io.hoist.sdk.BrokerError;
 import io.hoist.sdk.BrokerUnavailableException;
 import io.hoist.sdk.HoistException;
@@ -89,5 +90,15 @@ public final class StatusErrors {
 
     public static boolean isQueueFull(StatusRuntimeException e) {
         return e.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED && QUEUE_FULL.equals(reason(e));
+    }
+
+    /** A StreamError as the status the same unary call would have failed with, ErrorInfo included. */
+    public static StatusRuntimeException fromStreamError(StreamError error) {
+        ErrorInfo.Builder info = ErrorInfo.newBuilder().setDomain("hoist.io").setReason(error.getReason());
+        if (!error.getField().isEmpty()) {
+            info.putMetadata("field", error.getField());
+        }
+        return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                .setCode(error.getCode()).setMessage(error.getMessage()).addDetails(Any.pack(info.build())).build());
     }
 }

@@ -39,7 +39,8 @@ public final class WorkerRuntime implements AutoCloseable {
         this.heartbeater = new Heartbeater(connection, session, jobs, pause, options.callTimeout());
         this.dispatcher = new Dispatcher(handlers, jobs, acks, heartbeater, options.codec());
         this.leaseLoop = new LeaseLoop(connection, session, jobs, dispatcher,
-                new LeaseLoop.Settings(options.queues(), options.leaseWait(), options.callTimeout(), backoff, pause));
+                new LeaseLoop.Settings(options.queues(), options.callTimeout(), backoff, pause));
+        acks.sendOn(leaseLoop.stream());
     }
 
     /**
