@@ -21,7 +21,6 @@ import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -34,7 +33,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * accepted its ack. No heartbeats: every Lease and Ack carries the worker id, which renews the
  * session, and each job is acked long before its lease could expire.
  */
-final class RawDrainer implements Drainer {
+final class RawDrainer extends Drainer {
     private static final long LEASE_WAIT_MS = 500;
     /** Acks sent and not yet answered, per consumer (the peers' clients do not wait for theirs at all). */
     private static final int MAX_ACKS_IN_FLIGHT = 8;
@@ -43,9 +42,6 @@ final class RawDrainer implements Drainer {
     private final String queue;
     private final int consumers;
     private final int inFlight;
-    private final AtomicLong acked = new AtomicLong();
-    private final AtomicLong refused = new AtomicLong();
-    private final AtomicLong endNanos = new AtomicLong();
     private final AtomicReference<Throwable> firstError = new AtomicReference<>();
 
     RawDrainer(String target, String queue, int consumers, int inFlight) {
@@ -56,30 +52,16 @@ final class RawDrainer implements Drainer {
     }
 
     @Override
-    public long acked() {
-        return acked.get();
-    }
-
-    @Override
-    public long refused() {
-        return refused.get();
-    }
-
-    @Override
-    public long run(long jobs, long timeoutNanos) throws InterruptedException {
-        long start = System.nanoTime();
-        long deadline = start + timeoutNanos;
+    protected void drain(long jobs, long deadlineNanos) throws InterruptedException {
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < consumers; i++) {
             int index = i;
-            Thread t = new Thread(() -> consume(index, jobs, deadline), "loadtest-raw-consumer-" + i);
+            Thread t = new Thread(() -> consume(index, jobs, deadlineNanos), "loadtest-raw-consumer-" + i);
             t.start();
             threads.add(t);
         }
         for (Thread t : threads) t.join();
         if (firstError.get() != null) System.err.println("hoist-loadtest: raw consumer failed: " + firstError.get());
-        long end = endNanos.get();
-        return (end == 0 ? System.nanoTime() : end) - start;
     }
 
     private void consume(int index, long jobs, long deadline) {
@@ -93,7 +75,7 @@ final class RawDrainer implements Drainer {
                     .setName("loadtest-raw-" + index).addQueues(queue).setConcurrency(inFlight).build()).getWorkerId();
             LeaseRequest lease = LeaseRequest.newBuilder().setWorkerId(workerId).addQueues(queue)
                     .setMaxJobs(inFlight).setWait(Channels.millis(LEASE_WAIT_MS)).build();
-            while (acked.get() < jobs && System.nanoTime() < deadline) {
+            while (acked() < jobs && System.nanoTime() < deadline) {
                 LeaseResponse leased = stub.withDeadlineAfter(LEASE_WAIT_MS + 10_000, TimeUnit.MILLISECONDS).lease(lease);
                 if (leased.getJobsCount() == 0) {
                     awaitAll(pending); // failures surface here
@@ -106,7 +88,7 @@ final class RawDrainer implements Drainer {
                 if (pending.size() == MAX_ACKS_IN_FLIGHT) {
                     pending.poll().get();
                 }
-                pending.add(send(acks, ack.build(), jobs));
+                pending.add(send(acks, ack.build()));
             }
             awaitAll(pending);
         } catch (RuntimeException | ExecutionException e) {
@@ -127,11 +109,11 @@ final class RawDrainer implements Drainer {
     }
 
     /** Sends an Ack whose jobs count the moment its answer comes, not when the loop next looks. */
-    private ListenableFuture<AckResponse> send(WorkerServiceGrpc.WorkerServiceFutureStub acks, AckRequest ack, long jobs) {
+    private ListenableFuture<AckResponse> send(WorkerServiceGrpc.WorkerServiceFutureStub acks, AckRequest ack) {
         ListenableFuture<AckResponse> call = acks.withDeadlineAfter(10, TimeUnit.SECONDS).ack(ack);
         call.addListener(() -> {
             try {
-                count(Futures.getDone(call), jobs);
+                count(Futures.getDone(call));
             } catch (ExecutionException e) {
                 firstError.compareAndSet(null, e.getCause());
             }
@@ -139,12 +121,12 @@ final class RawDrainer implements Drainer {
         return call;
     }
 
-    private void count(AckResponse answer, long jobs) {
+    private void count(AckResponse answer) {
         for (AckResult r : answer.getResultsList()) {
-            if (r.getOutcomeValue() != io.hoist.proto.v1.AckOutcome.ACK_OUTCOME_ACKED_VALUE) {
-                refused.incrementAndGet();
-            } else if (acked.incrementAndGet() == jobs) {
-                endNanos.set(System.nanoTime());
+            if (r.getOutcomeValue() == io.hoist.proto.v1.AckOutcome.ACK_OUTCOME_ACKED_VALUE) {
+                ackAccepted();
+            } else {
+                ackRefused();
             }
         }
     }

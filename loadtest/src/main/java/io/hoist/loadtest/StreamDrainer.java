@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -25,17 +24,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * as many credits again, from the transport's thread. A job counts once the broker has accepted
  * its ack; the stream is half-closed once the run's count is reached.
  */
-final class StreamDrainer implements Drainer {
+final class StreamDrainer extends Drainer {
     private final String target;
     private final String queue;
     private final int consumers;
     private final int inFlight;
-    private final AtomicLong acked = new AtomicLong();
-    private final AtomicLong refused = new AtomicLong();
-    private final AtomicLong endNanos = new AtomicLong();
     private final AtomicReference<Throwable> firstError = new AtomicReference<>();
-    /** Opens once every job is acked (or refused), or a stream failed. */
-    private final CountDownLatch counted = new CountDownLatch(1);
 
     StreamDrainer(String target, String queue, int consumers, int inFlight) {
         this.target = target;
@@ -45,27 +39,16 @@ final class StreamDrainer implements Drainer {
     }
 
     @Override
-    public long acked() {
-        return acked.get();
-    }
-
-    @Override
-    public long refused() {
-        return refused.get();
-    }
-
-    @Override
-    public long run(long jobs, long timeoutNanos) throws InterruptedException {
-        long start = System.nanoTime();
+    protected void drain(long jobs, long deadlineNanos) throws InterruptedException {
         List<ManagedChannel> channels = new ArrayList<>();
         List<Consumer> streams = new ArrayList<>();
         try {
             for (int i = 0; i < consumers; i++) {
                 ManagedChannel channel = Channels.open(target);
                 channels.add(channel);
-                streams.add(new Consumer(channel, i, jobs));
+                streams.add(new Consumer(channel, i));
             }
-            counted.await(timeoutNanos, TimeUnit.NANOSECONDS);
+            awaitAllAcked(deadlineNanos);
             for (Consumer c : streams) {
                 c.halfClose(); // leasing stops; the stream ends once its last acks are answered
             }
@@ -79,8 +62,6 @@ final class StreamDrainer implements Drainer {
             channels.forEach(Channels::close);
         }
         if (firstError.get() != null) System.err.println("hoist-loadtest: stream consumer failed: " + firstError.get());
-        long end = endNanos.get();
-        return (end == 0 ? System.nanoTime() : end) - start;
     }
 
     /**
@@ -91,14 +72,12 @@ final class StreamDrainer implements Drainer {
         final CountDownLatch ended = new CountDownLatch(1);
         private final WorkerServiceGrpc.WorkerServiceBlockingStub stub;
         private final String workerId;
-        private final long jobs;
         private final StreamObserver<WorkerStreamRequest> requests;
         private long nextRequestId;
         private boolean halfClosed;
 
-        Consumer(ManagedChannel channel, int index, long jobs) {
+        Consumer(ManagedChannel channel, int index) {
             this.stub = WorkerServiceGrpc.newBlockingStub(channel);
-            this.jobs = jobs;
             this.workerId = stub.withDeadlineAfter(10, TimeUnit.SECONDS).register(RegisterRequest.newBuilder()
                     .setName("loadtest-stream-" + index).addQueues(queue).setConcurrency(inFlight).build()).getWorkerId();
             this.requests = WorkerServiceGrpc.newStub(channel).workerStream(this);
@@ -122,14 +101,11 @@ final class StreamDrainer implements Drainer {
                 firstError.compareAndSet(null, new IllegalStateException("acks failed: " + response.getAcked().getError()));
             } else {
                 for (AckResult r : response.getAcked().getResultsList()) {
-                    if (r.getOutcome() != AckOutcome.ACK_OUTCOME_ACKED) {
-                        refused.incrementAndGet();
-                    } else if (acked.incrementAndGet() == jobs) {
-                        endNanos.set(System.nanoTime());
+                    if (r.getOutcome() == AckOutcome.ACK_OUTCOME_ACKED) {
+                        ackAccepted();
+                    } else {
+                        ackRefused();
                     }
-                }
-                if (acked.get() + refused.get() >= jobs) {
-                    counted.countDown();
                 }
             }
         }
@@ -137,7 +113,7 @@ final class StreamDrainer implements Drainer {
         @Override
         public void onError(Throwable t) {
             firstError.compareAndSet(null, t);
-            counted.countDown();
+            stopWaiting();
             ended.countDown();
         }
 

@@ -66,6 +66,13 @@ class LoadtestSmokeTest {
     }
 
     @Test
+    void streamDrainAcksEveryPrefilledJob() {
+        String json = run("drain", "--mode", "stream", "--jobs", "2000");
+        assertThat(number(json, "acked")).isEqualTo(2000);
+        assertThat(number(json, "refused")).isZero();
+    }
+
+    @Test
     void latencyHandlesEveryJobAndReportsOrderedPercentiles() {
         String json = run("latency", "--rate", "200", "--warmup", "1", "--duration", "2");
         assertThat(number(json, "jobs")).isEqualTo(600);
