@@ -449,7 +449,13 @@ class FuzzTest {
                 }
                 call("Heartbeat", () -> workers().heartbeat(req.build()));
             }
-            case 6, 7 -> fuzzedLease();
+            case 6, 7 -> {
+                if (rnd.nextInt(4) == 0) {
+                    fuzzedWorkerStream();
+                } else {
+                    fuzzedLease();
+                }
+            }
             case 8 -> {
                 AckRequest.Builder req = AckRequest.newBuilder().setWorkerId(anyWorkerId());
                 int n = switch (rnd.nextInt(20)) {
@@ -598,6 +604,91 @@ class FuzzTest {
                 }
             }
         });
+    }
+
+    /**
+     * A WorkerStream with a fuzzed first message (worker id, queues, credits) and a few fuzzed
+     * messages after it (credits, acks of pushed, held or made-up jobs with real, stale or odd
+     * tokens): once half-closed it must end OK or with one of API.md's codes, and each ack answer's
+     * error code must be one of them. Jobs pushed and not acked stay with their session, which expires.
+     */
+    private void fuzzedWorkerStream() {
+        call("WorkerStream", () -> {
+            java.util.concurrent.LinkedBlockingQueue<Object> answers = new java.util.concurrent.LinkedBlockingQueue<>();
+            io.grpc.stub.StreamObserver<io.hoist.proto.v1.WorkerStreamRequest> stream =
+                    io.hoist.proto.v1.WorkerServiceGrpc.newStub(channel).workerStream(new io.grpc.stub.StreamObserver<>() {
+                        @Override
+                        public void onNext(io.hoist.proto.v1.WorkerStreamResponse r) {
+                            answers.add(r);
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            answers.add(t);
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            answers.add(Status.OK);
+                        }
+                    });
+            String worker = rnd.nextBoolean() ? worker() : anyWorkerId();
+            io.hoist.proto.v1.WorkerStreamRequest.Builder first = io.hoist.proto.v1.WorkerStreamRequest.newBuilder()
+                    .setWorkerId(worker == null ? str() : worker).setCredits(streamCredits());
+            for (int i = smallCount(); i > 0; i--) {
+                first.addQueues(queueName());
+            }
+            stream.onNext(first.build());
+            List<LeasedJob> pushed = new ArrayList<>();
+            int messages = rnd.nextInt(4);
+            for (int m = 0; m < messages; m++) {
+                drainPushed(answers, pushed);
+                io.hoist.proto.v1.WorkerStreamRequest.Builder next = io.hoist.proto.v1.WorkerStreamRequest.newBuilder()
+                        .setRequestId(rnd.nextInt(3)).setCredits(streamCredits());
+                for (int i = rnd.nextInt(4); i > 0; i--) {
+                    LeasedJob lj = !pushed.isEmpty() && rnd.nextBoolean() ? pushed.remove(0) : held.isEmpty() ? null : pick(held);
+                    next.addAcks(lj == null ? JobAck.newBuilder().setJobId(jobId()).setLeaseToken(token())
+                            : JobAck.newBuilder().setJobId(lj.getJob().getId()).setLeaseToken(rnd.nextInt(4) == 0 ? token() : lj.getLeaseToken()));
+                }
+                stream.onNext(next.build());
+            }
+            stream.onCompleted();
+            while (true) {
+                Object a = answers.poll(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+                if (a == null) {
+                    throw Status.DEADLINE_EXCEEDED.withDescription("stream not ended").asRuntimeException();
+                } else if (a instanceof Throwable t) {
+                    throw Status.fromThrowable(t).asRuntimeException();
+                } else if (a == Status.OK) {
+                    return null;
+                } else if (a instanceof io.hoist.proto.v1.WorkerStreamResponse r && r.hasAcked()) {
+                    Status.Code code = r.getAcked().hasError()
+                            ? Status.fromCodeValue(r.getAcked().getError().getCode()).getCode() : Status.Code.OK;
+                    histogram.computeIfAbsent("WorkerStream/acks", k -> new TreeMap<>()).merge(code.name(), 1, Integer::sum);
+                    if (!API_CODES.contains(code)) {
+                        failures.add("#" + sent + " WorkerStream acks -> " + r.getAcked().getError());
+                    }
+                }
+            }
+        });
+    }
+
+    private int streamCredits() {
+        return switch (rnd.nextInt(10)) {
+            case 0 -> int32();
+            case 1 -> 1_000;
+            case 2 -> 1_001;
+            default -> rnd.nextInt(5);
+        };
+    }
+
+    /** Takes the jobs pushed so far (without waiting), leaving other answers for the end. */
+    private static void drainPushed(java.util.concurrent.LinkedBlockingQueue<Object> answers, List<LeasedJob> pushed) {
+        for (Object a : answers.toArray()) {
+            if (a instanceof io.hoist.proto.v1.WorkerStreamResponse r && r.hasLeased() && answers.remove(a)) {
+                pushed.addAll(r.getLeased().getJobsList());
+            }
+        }
     }
 
     private EnqueueRequest fuzzedEnqueue() {
