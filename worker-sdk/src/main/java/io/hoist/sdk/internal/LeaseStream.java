@@ -232,8 +232,12 @@ final class LeaseStream {
                 }
             }
             jobs.unreserve(freed); // wakes the lease loop, which then learns of the end
-            StatusRuntimeException cause = status != null ? status
-                    : Status.UNAVAILABLE.withDescription("the lease stream ended before its acks were answered").asRuntimeException();
+            // the stream's end is not the acks' answer: they may or may not have been applied, and
+            // sending them again is harmless (the same token is ACKED again); a session that is gone
+            // does not refuse them either, as acks are judged by job and token alone
+            StatusRuntimeException cause = status != null && StatusErrors.isTransient(status) ? status
+                    : Status.UNKNOWN.withDescription("the lease stream ended (" + (status == null ? "completed" : status.getStatus())
+                            + ") before answering these acks").asRuntimeException();
             failed.forEach(f -> f.completeExceptionally(cause));
         }
     }

@@ -78,17 +78,42 @@ class LeaseStreamTest {
                 assertThat(broker.laterCredits).containsExactly(1));
     }
 
+    @Test
+    void acksOnAStreamThatEndsBeforeAnsweringThem_areStillSettled() throws Exception {
+        FakeBroker broker = new FakeBroker(0);
+        broker.endStreamAtFirstAck = true; // as when the session expired while the worker was frozen
+        start(broker);
+        List<WorkerListener.Settlement> settled = new CopyOnWriteArrayList<>();
+        worker = Worker.builder().target("127.0.0.1:" + server.getPort()).queues("q").concurrency(1)
+                .reconnectBackoff(java.time.Duration.ofMillis(10), java.time.Duration.ofMillis(20))
+                .listener(new WorkerListener() {
+                    @Override
+                    public void settled(JobContext job, Settlement settlement) {
+                        settled.add(settlement);
+                    }
+                })
+                .handle("t", ctx -> { })
+                .build().start();
+
+        // sent again once the session is registered anew: by then known lost (not sent) or acked; never dropped unheard
+        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !settled.isEmpty());
+        assertThat(settled).singleElement().isIn(WorkerListener.Settlement.NOT_SENT, WorkerListener.Settlement.ACKED);
+    }
+
     private void start(FakeBroker broker) throws Exception {
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(broker).build().start();
     }
 
-    /** Register, heartbeat and deregister answer plainly; the stream pushes one job at its first message. */
+    /** Register, heartbeat and deregister answer plainly; the first stream pushes one job at its first message. */
     private static final class FakeBroker extends WorkerServiceGrpc.WorkerServiceImplBase {
         final AtomicInteger ackMessages = new AtomicInteger();
         final AtomicInteger unaryAcks = new AtomicInteger();
         final AtomicInteger firstCredits = new AtomicInteger();
         final List<Integer> laterCredits = new CopyOnWriteArrayList<>();
         private final int failures;
+        volatile boolean endStreamAtFirstAck;
+        private final AtomicInteger registrations = new AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicBoolean pushed = new java.util.concurrent.atomic.AtomicBoolean();
 
         FakeBroker(int failures) {
             this.failures = failures;
@@ -96,7 +121,7 @@ class LeaseStreamTest {
 
         @Override
         public void register(RegisterRequest req, StreamObserver<RegisterResponse> out) {
-            out.onNext(RegisterResponse.newBuilder().setWorkerId("w1")
+            out.onNext(RegisterResponse.newBuilder().setWorkerId("w" + registrations.incrementAndGet())
                     .setHeartbeatInterval(Duration.newBuilder().setSeconds(1))
                     .setSessionTimeout(Duration.newBuilder().setSeconds(10)).build());
             out.onCompleted();
@@ -117,7 +142,10 @@ class LeaseStreamTest {
         @Override
         public void ack(AckRequest req, StreamObserver<AckResponse> out) {
             unaryAcks.incrementAndGet();
-            out.onNext(AckResponse.getDefaultInstance());
+            AckResponse.Builder answer = AckResponse.newBuilder();
+            req.getAcksList().forEach(a -> answer.addResults(AckResult.newBuilder().setJobId(a.getJobId())
+                    .setOutcome(AckOutcome.ACK_OUTCOME_ACKED)));
+            out.onNext(answer.build());
             out.onCompleted();
         }
 
@@ -127,7 +155,10 @@ class LeaseStreamTest {
                 @Override
                 public synchronized void onNext(WorkerStreamRequest req) {
                     if (!req.getWorkerId().isEmpty()) {
-                        firstCredits.set(req.getCredits());
+                        firstCredits.compareAndSet(0, req.getCredits());
+                        if (pushed.getAndSet(true)) {
+                            return; // one job in all, on the first stream
+                        }
                         out.onNext(WorkerStreamResponse.newBuilder().setLeased(LeaseResponse.newBuilder()
                                 .addJobs(LeasedJob.newBuilder().setLeaseToken("t1").setJob(Job.newBuilder().setId("j1")
                                         .setAttempt(1).setSpec(JobSpec.newBuilder().setQueue("q").setType("t"))))).build());
@@ -137,6 +168,10 @@ class LeaseStreamTest {
                         laterCredits.add(req.getCredits());
                     }
                     if (req.getAcksCount() == 0) {
+                        return;
+                    }
+                    if (endStreamAtFirstAck && ackMessages.getAndIncrement() == 0) {
+                        out.onError(io.grpc.Status.NOT_FOUND.withDescription("worker session w1 not found").asRuntimeException());
                         return;
                     }
                     WorkerStreamAcks.Builder answer = WorkerStreamAcks.newBuilder().setRequestId(req.getRequestId());
