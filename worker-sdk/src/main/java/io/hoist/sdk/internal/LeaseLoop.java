@@ -60,21 +60,20 @@ public final class LeaseLoop {
     private void run() {
         int failures = 0;
         while (!stopped) {
-            String workerId = null;
             try {
-                workerId = session.ensureRegistered();
                 if (settings.pause().isPaused()) {
                     stream.close();
                     settings.pause().awaitResumed();
                     continue;
                 }
-                stream.grant(workerId, jobs.awaitFreeSlots());
+                int free = jobs.awaitFreeSlots();
+                stream.grant(session.ensureRegistered(), free); // the session as it is now, after the wait
             } catch (LeaseStream.Ended e) {
                 if (stopped) {
                     break;
                 }
                 try {
-                    failures = onFailure(e, workerId, e.worked ? 0 : failures);
+                    failures = onFailure(e, e.worked ? 0 : failures);
                 } catch (InterruptedException ie) {
                     break;
                 }
@@ -89,10 +88,10 @@ public final class LeaseLoop {
     }
 
     /** Answers the new count of consecutive failures. */
-    private int onFailure(LeaseStream.Ended ended, String workerId, int failures) throws InterruptedException {
+    private int onFailure(LeaseStream.Ended ended, int failures) throws InterruptedException {
         StatusRuntimeException e = ended.status;
-        if (StatusErrors.isSessionGone(e) && workerId != null) {
-            session.replace(workerId);
+        if (StatusErrors.isSessionGone(e)) {
+            session.replace(ended.workerId); // registers again, unless the heartbeats did already
             return 0;
         }
         if (StatusErrors.isTransient(e)) {

@@ -43,13 +43,16 @@ final class LeaseStream {
     /** How a stream failed, thrown once by the next {@link #grant}. */
     static final class Ended extends RuntimeException {
         final StatusRuntimeException status;
+        /** The session the stream leased for (a NOT_FOUND is about that one, not a session registered since). */
+        final String workerId;
         final Channel channel;
         /** The stream heard from the broker, or stayed open a while: the failure is a new one, not a retry's. */
         final boolean worked;
 
-        Ended(StatusRuntimeException status, Channel channel, boolean worked) {
+        Ended(StatusRuntimeException status, String workerId, Channel channel, boolean worked) {
             super(status.getMessage(), status, false, false);
             this.status = status;
+            this.workerId = workerId;
             this.channel = channel;
             this.worked = worked;
         }
@@ -228,7 +231,7 @@ final class LeaseStream {
                 unused = 0;
                 if (call == this) {
                     call = null;
-                    ended = status == null ? null : new Ended(status, channel, worked);
+                    ended = status == null ? null : new Ended(status, workerId, channel, worked);
                 }
             }
             jobs.unreserve(freed); // wakes the lease loop, which then learns of the end
