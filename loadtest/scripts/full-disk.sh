@@ -104,7 +104,7 @@ log "A: hoist enqueue → exit $code: $one"
 log "A: a worker drains fd-drain below the floor"
 hoist work -q fd-drain -c 8 --max-jobs "$seeded" --exec true >"$out/work-a.log" 2>&1
 log "A: fd-drain jobs left: $(jobs_in fd-drain) (of $seeded; the worker acked the rest); /readyz: $(readyz)"
-log "A: status codes since start: Enqueue $(codes Enqueue)| Lease $(codes Lease)| Ack $(codes Ack)"
+log "A: status codes since start: Enqueue $(codes Enqueue)| WorkerStream $(codes WorkerStream)| Lease $(codes Lease)| Ack $(codes Ack)"
 
 log "B: restart with --min-free-disk 0; producers fill the disk until a write fails"
 stop_broker
