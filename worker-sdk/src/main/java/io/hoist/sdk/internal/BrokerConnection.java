@@ -102,11 +102,6 @@ public final class BrokerConnection implements AutoCloseable {
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    public WorkerServiceGrpc.WorkerServiceFutureStub workerAsync(Duration deadline) {
-        return WorkerServiceGrpc.newFutureStub(channel()).withCallCredentials(token)
-                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
     /** For WorkerStream, which carries no deadline of its own. */
     public WorkerServiceGrpc.WorkerServiceStub workerStreaming() {
         return WorkerServiceGrpc.newStub(channel()).withCallCredentials(token);
