@@ -4,14 +4,14 @@
 # user starts it (the packaged jar, `serve`, --fsync always unless FSYNC says otherwise).
 #
 # Before each measured run the same scenario runs once, unrecorded, on the same broker (WARMUP_JOBS
-# jobs; for w3 WARMUP_SECONDS at the same rate), so that the figures are those of a broker whose JIT
+# jobs; for w3 and w3s WARMUP_SECONDS at the same rate), so that the figures are those of a broker whose JIT
 # has compiled its hot paths, as a broker that has been up for a minute; WARMUP_JOBS=0 measures a
 # cold JVM instead. The load generator runs with CLIENT_JAVA_OPTS, by default those of
 # bin/hoist-loadtest (C1 only): run the peers' harness with the same JVM options
 # (JAVA_OPTS="$CLIENT_JAVA_OPTS" for bench-peers) so that both sides have the same client.
 #
 # Usage: loadtest/scripts/bench.sh [OUT_DIR]     (default /tmp/hoist-bench)
-#   REPS (3), JOBS (200000), FSYNC (always), SCENARIOS ("w1 w1s w1b w1b64 w2raw w2stream w2sdk w3"), W3_SECONDS (20),
+#   REPS (3), JOBS (200000), FSYNC (always), SCENARIOS ("w1 w1s w1b w1b64 w2raw w2stream w2sdk w3 w3s"), W3_SECONDS (20),
 #   WARMUP_JOBS (400000), WARMUP_SECONDS (30), CLIENT_JAVA_OPTS, GRPC_PORT (17570), HTTP_PORT (17571),
 #   BROKER_JAVA_OPTS (JVM options for the broker, e.g. GC logging), BROKER_JAR and LOADTEST_JAR (other builds, for an A/B)
 # Needs broker/target/hoist.jar and loadtest/target/hoist-loadtest.jar
@@ -22,7 +22,7 @@ out="${1:-/tmp/hoist-bench}"
 REPS="${REPS:-3}" JOBS="${JOBS:-200000}" FSYNC="${FSYNC:-always}"
 WARMUP_JOBS="${WARMUP_JOBS:-400000}" WARMUP_SECONDS="${WARMUP_SECONDS:-30}"
 CLIENT_JAVA_OPTS="${CLIENT_JAVA_OPTS:--Xms1g -Xmx2g -XX:+UseParallelGC -XX:TieredStopAtLevel=1}"
-SCENARIOS="${SCENARIOS:-w1 w1s w1b w1b64 w2raw w2stream w2sdk w3}"
+SCENARIOS="${SCENARIOS:-w1 w1s w1b w1b64 w2raw w2stream w2sdk w3 w3s}"
 GRPC_PORT="${GRPC_PORT:-17570}" HTTP_PORT="${HTTP_PORT:-17571}"
 broker_jar="${BROKER_JAR:-$root/broker/target/hoist.jar}"
 loadtest_jar="${LOADTEST_JAR:-$root/loadtest/target/hoist-loadtest.jar}"
@@ -64,6 +64,7 @@ args_for() {
     w2stream) echo "drain --jobs $2 --consumers 4 --in-flight 16 --mode stream" ;;
     w2sdk) echo "drain --jobs $2 --consumers 4 --in-flight 16 --mode sdk" ;;
     w3) echo "latency --rate 2000 --duration $3 --consumers 4" ;;
+    w3s) echo "latency --rate 2000 --duration $3 --consumers 4 --stream" ;;
     *) echo "unknown scenario $1" >&2; exit 2 ;;
   esac
 }
@@ -93,7 +94,7 @@ done
 jq -rs '
   def med: sort | .[(length - 1) / 2 | floor];
   group_by(.bench)[] | . as $runs | $runs[0].bench as $b |
-  if $b == "w3" then
+  if ($b | startswith("w3")) then
     "\($b): p50 \([$runs[].p50_ms] | med) ms, p99 \([$runs[].p99_ms] | med) ms (\([$runs[].p99_ms] | min)-\([$runs[].p99_ms] | max)), p99.9 \([$runs[].p99_9_ms] | med) ms, max \([$runs[].max_ms] | med) ms"
   else
     "\($b): \([$runs[].jobs_per_second] | med) jobs/s (\([$runs[].jobs_per_second] | min)-\([$runs[].jobs_per_second] | max))"

@@ -44,6 +44,9 @@ final class LatencyCommand implements Callable<Integer> {
     @Option(names = "--producers", defaultValue = "4", description = "producer threads (default: ${DEFAULT-VALUE})")
     int producers;
 
+    @Option(names = "--stream", description = "each producer sends its jobs on one EnqueueStream instead of one Enqueue call each")
+    boolean stream;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -70,12 +73,12 @@ final class LatencyCommand implements Callable<Integer> {
                             if (handled.incrementAndGet() == total.get()) allHandled.countDown();
                         }).build().start());
             }
-            Thread.sleep(300); // let the workers register and park their first Lease
+            Thread.sleep(300); // let the workers register and open their streams
             long start = System.nanoTime() + 10_000_000;
             RateSchedule schedule = new RateSchedule(start, rate, warmupSeconds + durationSeconds);
             recordFrom.set(start + warmupSeconds * 1_000_000_000L);
             total.set(schedule.jobs());
-            paced = new PacedProducers(common.broker, queue, producers, 64, common.payloadBytes, schedule);
+            paced = new PacedProducers(common.broker, queue, producers, 64, common.payloadBytes, schedule, stream);
             try (ProgressBar bar = common.progressBar("latency", schedule.jobs(), handled::get)) {
                 paced.run(common.timeoutNanos());
                 allHandled.await(Math.max(5, common.timeoutSeconds / 10), TimeUnit.SECONDS);
@@ -90,6 +93,7 @@ final class LatencyCommand implements Callable<Integer> {
                 .put("warmup_seconds", warmupSeconds)
                 .put("duration_seconds", durationSeconds)
                 .put("producers", producers)
+                .put("stream", stream)
                 .put("consumers", consumers)
                 .put("in_flight", inFlight)
                 .put("payload_bytes", common.payloadBytes)

@@ -6,6 +6,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import io.hoist.proto.v1.EnqueueRequest;
 import io.hoist.proto.v1.EnqueueResponse;
+import io.hoist.proto.v1.EnqueueStreamRequest;
+import io.hoist.proto.v1.EnqueueStreamResponse;
 import io.hoist.proto.v1.JobServiceGrpc;
 import io.hoist.proto.v1.JobSpec;
 
@@ -20,8 +22,9 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The producers of W3: job i goes out at {@link RateSchedule#intendedNanos(long)}, one job per
- * Enqueue call, its payload starting with that intended time (System.nanoTime of this JVM, which
- * also runs the consumers). Producer p sends jobs p, p + producers, ...
+ * Enqueue call (or, with {@code stream}, per request on the producer's one EnqueueStream), its
+ * payload starting with that intended time (System.nanoTime of this JVM, which also runs the
+ * consumers). Producer p sends jobs p, p + producers, ...
  */
 final class PacedProducers {
     private final String target;
@@ -30,18 +33,21 @@ final class PacedProducers {
     private final int inFlight;
     private final byte[] filler;
     private final RateSchedule schedule;
+    private final boolean stream;
 
     final AtomicLong stored = new AtomicLong();
     final AtomicLong failed = new AtomicLong();
     private final AtomicReference<Throwable> firstError = new AtomicReference<>();
 
-    PacedProducers(String target, String queue, int producers, int inFlight, int payloadBytes, RateSchedule schedule) {
+    PacedProducers(String target, String queue, int producers, int inFlight, int payloadBytes, RateSchedule schedule,
+                   boolean stream) {
         this.target = target;
         this.queue = queue;
         this.producers = producers;
         this.inFlight = inFlight;
         this.filler = Enqueuer.randomPayload(Math.max(Long.BYTES, payloadBytes)).toByteArray();
         this.schedule = schedule;
+        this.stream = stream;
     }
 
     /** Sends every job of the schedule, then waits for the last answers. */
@@ -62,6 +68,7 @@ final class PacedProducers {
         ManagedChannel channel = Channels.open(target);
         JobServiceGrpc.JobServiceStub stub = JobServiceGrpc.newStub(channel);
         Semaphore window = new Semaphore(inFlight);
+        StreamObserver<EnqueueStreamRequest> requests = stream ? stub.enqueueStream(streamAnswers(window)) : null;
         JobSpec.Builder spec = JobSpec.newBuilder().setQueue(queue).setType(Enqueuer.JOB_TYPE);
         try {
             for (long i = index; i < schedule.jobs(); i += producers) {
@@ -73,14 +80,47 @@ final class PacedProducers {
                     break;
                 }
                 spec.setPayload(stamped(intended));
-                stub.enqueue(EnqueueRequest.newBuilder().addJobs(spec.build()).build(), answer(window));
+                if (requests != null) {
+                    requests.onNext(EnqueueStreamRequest.newBuilder().setRequestId(i).addJobs(spec.build()).build());
+                } else {
+                    stub.enqueue(EnqueueRequest.newBuilder().addJobs(spec.build()).build(), answer(window));
+                }
             }
             window.tryAcquire(inFlight, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (requests != null) {
+                requests.onCompleted();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             Channels.close(channel);
         }
+    }
+
+    /** The answers of one producer's EnqueueStream, one per job; a broken stream answers nothing more. */
+    private StreamObserver<EnqueueStreamResponse> streamAnswers(Semaphore window) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(EnqueueStreamResponse r) {
+                if (r.hasError()) {
+                    failed.incrementAndGet();
+                    firstError.compareAndSet(null, new IllegalStateException(r.getError().toString()));
+                } else {
+                    stored.addAndGet(r.getJobsCount());
+                }
+                window.release();
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                firstError.compareAndSet(null, t);
+                window.release(inFlight);
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+        };
     }
 
     /** The filler with the intended send time in its first eight bytes; a fresh array, as the job keeps it. */

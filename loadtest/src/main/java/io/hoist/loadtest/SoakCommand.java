@@ -134,7 +134,7 @@ final class SoakCommand implements Callable<Integer> {
             SoakTable table = new SoakTable(rate, duration, interval, tolerance);
             long start = System.nanoTime() + 10_000_000;
             RateSchedule schedule = new RateSchedule(start, rate, duration.toSeconds());
-            PacedProducers paced = new PacedProducers(target, queue, producers, 64, payloadBytes, schedule);
+            PacedProducers paced = new PacedProducers(target, queue, producers, 64, payloadBytes, schedule, false);
             Thread producing = new Thread(() -> {
                 try {
                     paced.run(duration.toNanos() + TimeUnit.MINUTES.toNanos(1));
