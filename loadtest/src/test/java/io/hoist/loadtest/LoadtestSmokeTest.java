@@ -83,6 +83,14 @@ class LoadtestSmokeTest {
         assertThat(p99).isLessThanOrEqualTo(max);
     }
 
+    @Test
+    void latencyWithStreamedProducersStoresAndHandlesEveryJob() {
+        String json = run("latency", "--rate", "200", "--warmup", "1", "--duration", "1", "--stream");
+        assertThat(number(json, "stored")).isEqualTo(400);
+        assertThat(number(json, "handled")).isEqualTo(400);
+        assertThat(number(json, "failed")).isZero();
+    }
+
     /** Runs the command with --json and returns what it printed; exit code 0 means every job was accounted for. */
     private static String run(String... args) {
         StringWriter out = new StringWriter();
