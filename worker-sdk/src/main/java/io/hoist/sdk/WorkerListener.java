@@ -10,7 +10,10 @@ public interface WorkerListener {
     enum Settlement {
         /** The broker accepted the ack: the job SUCCEEDED. */
         ACKED,
-        /** The broker refused the ack: the lease was lost, so this run does not count (fencing). */
+        /**
+         * The broker refused the ack: the lease was lost, so this run does not count (fencing); or
+         * the Ack was refused for good (a status retrying cannot fix, logged): the job runs again.
+         */
         ACK_REFUSED,
         /** The broker accepted the nack: the job is retried later, or DEAD. */
         NACKED,

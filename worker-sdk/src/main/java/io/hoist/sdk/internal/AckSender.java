@@ -161,7 +161,10 @@ public final class AckSender {
                 if (!retrying(e, retry, streamed != null ? streamed.channel() : stub.getChannel())) {
                     log.error("{} acks refused by the broker ({}): their jobs run again when their leases expire",
                             held.size(), StatusErrors.error(e));
-                    held.forEach(jobs::remove);
+                    for (RunningJob j : held) {
+                        listener.settled(j, WorkerListener.Settlement.ACK_REFUSED);
+                        jobs.remove(j);
+                    }
                     return;
                 }
             }

@@ -57,6 +57,29 @@ class AckSenderTest {
         assertSentAgainAfterTwoFailures(io.grpc.Status.UNKNOWN.withDescription("channel closed").asRuntimeException());
     }
 
+    @Test
+    void anAckRefusedForGood_isSettledAsRefused_andItsSlotComesBack() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(new WorkerServiceGrpc.WorkerServiceImplBase() {
+                    @Override
+                    public void ack(AckRequest req, StreamObserver<AckResponse> out) {
+                        calls.incrementAndGet();
+                        out.onError(io.grpc.Status.PERMISSION_DENIED.withDescription("token may not ack").asRuntimeException());
+                    }
+                }).build().start();
+        List<WorkerListener.Settlement> settled = new CopyOnWriteArrayList<>();
+        RunningJobs jobs = startSender(settled);
+        RunningJob job = heldJob(jobs);
+
+        sender.submit(new AckSender.Ack(job));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> !settled.isEmpty());
+        assertThat(calls).hasValue(1); // not retried: retrying cannot fix it
+        assertThat(settled).containsExactly(WorkerListener.Settlement.ACK_REFUSED);
+        assertThat(jobs.size()).isZero();
+    }
+
     private void assertSentAgainAfterTwoFailures(Throwable failure) throws Exception {
         AtomicInteger calls = new AtomicInteger();
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
@@ -73,6 +96,19 @@ class AckSenderTest {
                     }
                 }).build().start();
         List<WorkerListener.Settlement> settled = new CopyOnWriteArrayList<>();
+        RunningJobs jobs = startSender(settled);
+        RunningJob job = heldJob(jobs);
+
+        sender.submit(new AckSender.Ack(job));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> !settled.isEmpty());
+        assertThat(calls).hasValue(3);
+        assertThat(settled).containsExactly(WorkerListener.Settlement.ACKED);
+        assertThat(jobs.awaitFreeSlots()).isEqualTo(1); // the slot came back with the accepted ack
+    }
+
+    /** Starts the sender against the test's server, reporting settlements to {@code settled}; answers its jobs. */
+    private RunningJobs startSender(List<WorkerListener.Settlement> settled) {
         WorkerOptions options = WorkerOptions.builder().queues("q")
                 .listener(new WorkerListener() {
                     @Override
@@ -84,6 +120,11 @@ class AckSenderTest {
         RunningJobs jobs = new RunningJobs(1);
         sender = new AckSender(connection, jobs, Backoff.of(Duration.ofMillis(10), Duration.ofMillis(20)), options);
         sender.start();
+        return jobs;
+    }
+
+    /** A finished run of job j1 (token t1) held by session w1. */
+    private static RunningJob heldJob(RunningJobs jobs) {
         RunningJob job = new RunningJob(LeasedJob.newBuilder().setLeaseToken("t1").setJob(Job.newBuilder().setId("j1")
                 .setSpec(JobSpec.newBuilder().setQueue("q").setType("t"))).build(), "w1", new JsonCodec(), new LeaseKeeper() {
                     @Override
@@ -97,12 +138,6 @@ class AckSenderTest {
                 }, Instant.now());
         jobs.add(job);
         job.finished();
-
-        sender.submit(new AckSender.Ack(job));
-
-        await().atMost(Duration.ofSeconds(10)).until(() -> !settled.isEmpty());
-        assertThat(calls).hasValue(3);
-        assertThat(settled).containsExactly(WorkerListener.Settlement.ACKED);
-        assertThat(jobs.awaitFreeSlots()).isEqualTo(1); // the slot came back with the accepted ack
+        return job;
     }
 }
