@@ -61,7 +61,7 @@ final class WorkerStream implements StreamObserver<WorkerStreamRequest> {
         WorkerStream stream = new WorkerStream(loop, requests, open, out);
         open.add(stream);
         out.disableAutoRequest();
-        out.setOnCancelHandler(stream::cancelled);
+        out.setOnCancelHandler(stream::closed);
         out.setOnCloseHandler(stream::closed); // also when an interceptor closed the call before any message
         out.request(WINDOW);
         return stream;
@@ -107,7 +107,7 @@ final class WorkerStream implements StreamObserver<WorkerStreamRequest> {
 
     @Override
     public void onError(Throwable t) {
-        cancelled();
+        closed();
     }
 
     @Override
@@ -117,13 +117,9 @@ final class WorkerStream implements StreamObserver<WorkerStreamRequest> {
         finishIfDone();
     }
 
-    private synchronized void cancelled() {
-        finished(); // answers still to come are dropped; jobs leased meanwhile go back when the session ends
-        unpark();
-    }
-
+    /** The call is over (cancelled by the client, or closed): answers still to come are dropped. */
     private synchronized void closed() {
-        finished();
+        finished(); // jobs leased meanwhile go back when the session ends
         unpark();
     }
 

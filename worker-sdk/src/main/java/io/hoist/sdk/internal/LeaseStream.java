@@ -106,7 +106,7 @@ final class LeaseStream {
      * (send them with an Ack call then).
      */
     synchronized SentAcks ack(AckRequest req) {
-        if (call == null || call.halfClosed || !call.workerId.equals(req.getWorkerId())) {
+        if (call == null || !call.workerId.equals(req.getWorkerId())) {
             return null;
         }
         return new SentAcks(call.ack(req), call.channel);
@@ -132,7 +132,6 @@ final class LeaseStream {
         private final Map<Long, CompletableFuture<AckResponse>> unanswered = new HashMap<>(); // guarded by LeaseStream.this
         private int unused;        // credits granted and not yet used; guarded by LeaseStream.this
         private long nextRequestId; // guarded by LeaseStream.this
-        private boolean halfClosed; // guarded by LeaseStream.this
 
         Call(String workerId) {
             this.workerId = workerId;
@@ -159,11 +158,9 @@ final class LeaseStream {
             return answer;
         }
 
+        /** Called once: the stream stops being the current one at the same time. */
         void halfClose() {
-            if (!halfClosed) {
-                halfClosed = true;
-                requests.onCompleted();
-            }
+            requests.onCompleted();
         }
 
         @Override
