@@ -10,11 +10,23 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link #ackRefused()}) from whichever thread hears it.
  */
 abstract class Drainer {
+    /** The broker's gRPC host:port, the queue drained, the consumers and the jobs each holds at once. */
+    protected final String target;
+    protected final String queue;
+    protected final int consumers;
+    protected final int inFlight;
     private final AtomicLong acked = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong reachedAtNanos = new AtomicLong();
     private final CountDownLatch allAcked = new CountDownLatch(1);
     private volatile long jobs = Long.MAX_VALUE;
+
+    protected Drainer(String target, String queue, int consumers, int inFlight) {
+        this.target = target;
+        this.queue = queue;
+        this.consumers = consumers;
+        this.inFlight = inFlight;
+    }
 
     /** Jobs whose ack the broker accepted so far (the progress bar reads it while {@link #run} goes). */
     final long acked() {

@@ -38,17 +38,10 @@ final class RawDrainer extends Drainer {
     /** Acks sent and not yet answered, per consumer (the peers' clients do not wait for theirs at all). */
     private static final int MAX_ACKS_IN_FLIGHT = 8;
 
-    private final String target;
-    private final String queue;
-    private final int consumers;
-    private final int inFlight;
     private final AtomicReference<Throwable> firstError = new AtomicReference<>();
 
     RawDrainer(String target, String queue, int consumers, int inFlight) {
-        this.target = target;
-        this.queue = queue;
-        this.consumers = consumers;
-        this.inFlight = inFlight;
+        super(target, queue, consumers, inFlight);
     }
 
     @Override

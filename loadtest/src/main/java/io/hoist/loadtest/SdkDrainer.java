@@ -10,16 +10,9 @@ import java.util.List;
 
 /** W2 through the SDK: {@code consumers} Workers with a no-op handler, {@code inFlight} slots each. */
 final class SdkDrainer extends Drainer {
-    private final String target;
-    private final String queue;
-    private final int consumers;
-    private final int inFlight;
 
     SdkDrainer(String target, String queue, int consumers, int inFlight) {
-        this.target = target;
-        this.queue = queue;
-        this.consumers = consumers;
-        this.inFlight = inFlight;
+        super(target, queue, consumers, inFlight);
     }
 
     @Override

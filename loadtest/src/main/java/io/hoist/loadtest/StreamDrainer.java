@@ -25,17 +25,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * its ack; the stream is half-closed once the run's count is reached.
  */
 final class StreamDrainer extends Drainer {
-    private final String target;
-    private final String queue;
-    private final int consumers;
-    private final int inFlight;
     private final AtomicReference<Throwable> firstError = new AtomicReference<>();
 
     StreamDrainer(String target, String queue, int consumers, int inFlight) {
-        this.target = target;
-        this.queue = queue;
-        this.consumers = consumers;
-        this.inFlight = inFlight;
+        super(target, queue, consumers, inFlight);
     }
 
     @Override
