@@ -561,22 +561,7 @@ class FuzzTest {
         call("EnqueueStream", () -> {
             java.util.concurrent.LinkedBlockingQueue<Object> answers = new java.util.concurrent.LinkedBlockingQueue<>();
             io.grpc.stub.StreamObserver<io.hoist.proto.v1.EnqueueStreamRequest> stream =
-                    JobServiceGrpc.newStub(channel).enqueueStream(new io.grpc.stub.StreamObserver<>() {
-                        @Override
-                        public void onNext(io.hoist.proto.v1.EnqueueStreamResponse r) {
-                            answers.add(r);
-                        }
-
-                        @Override
-                        public void onError(Throwable t) {
-                            answers.add(t);
-                        }
-
-                        @Override
-                        public void onCompleted() {
-                            answers.add(Status.OK);
-                        }
-                    });
+                    JobServiceGrpc.newStub(channel).enqueueStream(into(answers));
             int requests = 1 + rnd.nextInt(5);
             for (int i = 0; i < requests; i++) {
                 stream.onNext(io.hoist.proto.v1.EnqueueStreamRequest.newBuilder().setRequestId(rnd.nextInt(3))
@@ -616,22 +601,7 @@ class FuzzTest {
         call("WorkerStream", () -> {
             java.util.concurrent.LinkedBlockingQueue<Object> answers = new java.util.concurrent.LinkedBlockingQueue<>();
             io.grpc.stub.StreamObserver<io.hoist.proto.v1.WorkerStreamRequest> stream =
-                    io.hoist.proto.v1.WorkerServiceGrpc.newStub(channel).workerStream(new io.grpc.stub.StreamObserver<>() {
-                        @Override
-                        public void onNext(io.hoist.proto.v1.WorkerStreamResponse r) {
-                            answers.add(r);
-                        }
-
-                        @Override
-                        public void onError(Throwable t) {
-                            answers.add(t);
-                        }
-
-                        @Override
-                        public void onCompleted() {
-                            answers.add(Status.OK);
-                        }
-                    });
+                    io.hoist.proto.v1.WorkerServiceGrpc.newStub(channel).workerStream(into(answers));
             String worker = rnd.nextBoolean() ? worker() : anyWorkerId();
             io.hoist.proto.v1.WorkerStreamRequest.Builder first = io.hoist.proto.v1.WorkerStreamRequest.newBuilder()
                     .setWorkerId(worker == null ? str() : worker).setCredits(streamCredits());
@@ -671,6 +641,26 @@ class FuzzTest {
                 }
             }
         });
+    }
+
+    /** A stream's answers in order: each response, then the Throwable it failed with or {@link Status#OK}. */
+    private static <T> io.grpc.stub.StreamObserver<T> into(java.util.concurrent.LinkedBlockingQueue<Object> answers) {
+        return new io.grpc.stub.StreamObserver<>() {
+            @Override
+            public void onNext(T r) {
+                answers.add(r);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                answers.add(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                answers.add(Status.OK);
+            }
+        };
     }
 
     private int streamCredits() {

@@ -27,6 +27,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -60,19 +61,11 @@ class AckSenderTest {
     @Test
     void anAckRefusedForGood_isSettledAsRefused_andItsSlotComesBack() throws Exception {
         AtomicInteger calls = new AtomicInteger();
-        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                .addService(new WorkerServiceGrpc.WorkerServiceImplBase() {
-                    @Override
-                    public void ack(AckRequest req, StreamObserver<AckResponse> out) {
-                        calls.incrementAndGet();
-                        out.onError(io.grpc.Status.PERMISSION_DENIED.withDescription("token may not ack").asRuntimeException());
-                    }
-                }).build().start();
         List<WorkerListener.Settlement> settled = new CopyOnWriteArrayList<>();
-        RunningJobs jobs = startSender(settled);
-        RunningJob job = heldJob(jobs);
-
-        sender.submit(new AckSender.Ack(job));
+        RunningJobs jobs = ackOneJob((req, out) -> {
+            calls.incrementAndGet();
+            out.onError(io.grpc.Status.PERMISSION_DENIED.withDescription("token may not ack").asRuntimeException());
+        }, settled);
 
         await().atMost(Duration.ofSeconds(10)).until(() -> !settled.isEmpty());
         assertThat(calls).hasValue(1); // not retried: retrying cannot fix it
@@ -82,24 +75,16 @@ class AckSenderTest {
 
     private void assertSentAgainAfterTwoFailures(Throwable failure) throws Exception {
         AtomicInteger calls = new AtomicInteger();
-        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                .addService(new WorkerServiceGrpc.WorkerServiceImplBase() {
-                    @Override
-                    public void ack(AckRequest req, StreamObserver<AckResponse> out) {
-                        if (calls.incrementAndGet() <= 2) {
-                            out.onError(failure);
-                            return;
-                        }
-                        out.onNext(AckResponse.newBuilder().addResults(AckResult.newBuilder()
-                                .setJobId(req.getAcks(0).getJobId()).setOutcome(AckOutcome.ACK_OUTCOME_ACKED)).build());
-                        out.onCompleted();
-                    }
-                }).build().start();
         List<WorkerListener.Settlement> settled = new CopyOnWriteArrayList<>();
-        RunningJobs jobs = startSender(settled);
-        RunningJob job = heldJob(jobs);
-
-        sender.submit(new AckSender.Ack(job));
+        RunningJobs jobs = ackOneJob((req, out) -> {
+            if (calls.incrementAndGet() <= 2) {
+                out.onError(failure);
+                return;
+            }
+            out.onNext(AckResponse.newBuilder().addResults(AckResult.newBuilder()
+                    .setJobId(req.getAcks(0).getJobId()).setOutcome(AckOutcome.ACK_OUTCOME_ACKED)).build());
+            out.onCompleted();
+        }, settled);
 
         await().atMost(Duration.ofSeconds(10)).until(() -> !settled.isEmpty());
         assertThat(calls).hasValue(3);
@@ -107,8 +92,19 @@ class AckSenderTest {
         assertThat(jobs.awaitFreeSlots()).isEqualTo(1); // the slot came back with the accepted ack
     }
 
-    /** Starts the sender against the test's server, reporting settlements to {@code settled}; answers its jobs. */
-    private RunningJobs startSender(List<WorkerListener.Settlement> settled) {
+    /**
+     * Serves {@code ack} as the broker's Ack, starts the sender against it (settlements go to
+     * {@code settled}) and submits the ack of one finished job; answers the sender's jobs.
+     */
+    private RunningJobs ackOneJob(BiConsumer<AckRequest, StreamObserver<AckResponse>> ack,
+                                  List<WorkerListener.Settlement> settled) throws Exception {
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(new WorkerServiceGrpc.WorkerServiceImplBase() {
+                    @Override
+                    public void ack(AckRequest req, StreamObserver<AckResponse> out) {
+                        ack.accept(req, out);
+                    }
+                }).build().start();
         WorkerOptions options = WorkerOptions.builder().queues("q")
                 .listener(new WorkerListener() {
                     @Override
@@ -120,6 +116,7 @@ class AckSenderTest {
         RunningJobs jobs = new RunningJobs(1);
         sender = new AckSender(connection, jobs, Backoff.of(Duration.ofMillis(10), Duration.ofMillis(20)), options);
         sender.start();
+        sender.submit(new AckSender.Ack(heldJob(jobs)));
         return jobs;
     }
 

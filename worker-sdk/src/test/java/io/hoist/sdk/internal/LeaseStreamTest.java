@@ -55,18 +55,7 @@ class LeaseStreamTest {
     @Test
     void acksRefusedForAFullDisk_onTheStream_areSentAgain_andTheFreedSlotIsGrantedOnce() throws Exception {
         FakeBroker broker = new FakeBroker(2); // the first two answers to acks: DISK_FULL
-        start(broker);
-        List<WorkerListener.Settlement> settled = new CopyOnWriteArrayList<>();
-        worker = Worker.builder().target("127.0.0.1:" + server.getPort()).queues("q").concurrency(1)
-                .reconnectBackoff(java.time.Duration.ofMillis(10), java.time.Duration.ofMillis(20))
-                .listener(new WorkerListener() {
-                    @Override
-                    public void settled(JobContext job, Settlement settlement) {
-                        settled.add(settlement);
-                    }
-                })
-                .handle("t", ctx -> { })
-                .build().start();
+        List<WorkerListener.Settlement> settled = start(broker);
 
         await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !settled.isEmpty());
         assertThat(settled).containsExactly(WorkerListener.Settlement.ACKED);
@@ -82,7 +71,16 @@ class LeaseStreamTest {
     void acksOnAStreamThatEndsBeforeAnsweringThem_areStillSettled() throws Exception {
         FakeBroker broker = new FakeBroker(0);
         broker.endStreamAtFirstAck = true; // as when the session expired while the worker was frozen
-        start(broker);
+        List<WorkerListener.Settlement> settled = start(broker);
+
+        // sent again once the session is registered anew: by then known lost (not sent) or acked; never dropped unheard
+        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !settled.isEmpty());
+        assertThat(settled).singleElement().isIn(WorkerListener.Settlement.NOT_SENT, WorkerListener.Settlement.ACKED);
+    }
+
+    /** Serves {@code broker} and starts a worker of one slot against it; answers what the worker settles. */
+    private List<WorkerListener.Settlement> start(FakeBroker broker) throws Exception {
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(broker).build().start();
         List<WorkerListener.Settlement> settled = new CopyOnWriteArrayList<>();
         worker = Worker.builder().target("127.0.0.1:" + server.getPort()).queues("q").concurrency(1)
                 .reconnectBackoff(java.time.Duration.ofMillis(10), java.time.Duration.ofMillis(20))
@@ -94,14 +92,7 @@ class LeaseStreamTest {
                 })
                 .handle("t", ctx -> { })
                 .build().start();
-
-        // sent again once the session is registered anew: by then known lost (not sent) or acked; never dropped unheard
-        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !settled.isEmpty());
-        assertThat(settled).singleElement().isIn(WorkerListener.Settlement.NOT_SENT, WorkerListener.Settlement.ACKED);
-    }
-
-    private void start(FakeBroker broker) throws Exception {
-        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(broker).build().start();
+        return settled;
     }
 
     /** Register, heartbeat and deregister answer plainly; the first stream pushes one job at its first message. */
