@@ -10,6 +10,9 @@ import java.util.function.Consumer;
  *
  * <p>An archive answers as of every change reported so far through {@link Effects}, whether or not
  * the runtime has written it yet: the job a round enqueued can be leased in the same round.
+ * It may answer the very object the engine last reported, in later rounds too: so every change
+ * the engine makes to a job it found is reported through {@link Effects}, as it must be anyway
+ * to be stored.
  */
 public interface JobArchive {
 

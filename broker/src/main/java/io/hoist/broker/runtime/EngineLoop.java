@@ -3,6 +3,7 @@ package io.hoist.broker.runtime;
 import io.hoist.broker.engine.Command;
 import io.hoist.broker.engine.Engine;
 import io.hoist.broker.engine.EngineConfig;
+import io.hoist.broker.engine.JobState;
 import io.hoist.broker.engine.Outcome;
 import io.hoist.broker.store.DiskFullException;
 import io.hoist.broker.store.DiskSpace;
@@ -45,6 +46,11 @@ public final class EngineLoop implements AutoCloseable {
      * is more leases than a broker answers between two syncs.
      */
     static final long TOKEN_GAP = 1L << 32;
+    /**
+     * The heap that READY jobs may take in memory ({@link StoredJobs}): 16 MiB with {@code -Xmx1g}.
+     * Small, because a job kept while a backlog waits ahead of it outlives young collections.
+     */
+    private static final long READY_BUDGET_BYTES = Runtime.getRuntime().maxMemory() / 64;
 
     private record Submission(Command command, CompletableFuture<Outcome> caller) {
     }
@@ -64,6 +70,8 @@ public final class EngineLoop implements AutoCloseable {
     private final Set<CompletableFuture<Outcome>> parked = new HashSet<>();
     private final Thread thread;
     private Engine engine;
+    /** The engine's archive, through which each round is written. */
+    private StoredJobs archive;
     private volatile boolean running = true;
     private volatile boolean accepting = true;
     /** Set before the loop's last drain of the inbox: a later submitter drains it itself. */
@@ -136,7 +144,8 @@ public final class EngineLoop implements AutoCloseable {
         long started = System.nanoTime();
         long now = clock.millis();
         StoredState state = store.load();
-        Engine e = new Engine(config, effects, new StoredJobs(store, effects.changes));
+        archive = new StoredJobs(store, effects.changes, READY_BUDGET_BYTES);
+        Engine e = new Engine(config, effects, archive);
         long deliverySeq = state.deliverySeq() + TOKEN_GAP;
         e.restore(state.queues(), state.sessions(), state.holds(), deliverySeq, now, state.lastAliveMillis());
         effects.changes.setAliveMillis(now);
@@ -144,7 +153,7 @@ public final class EngineLoop implements AutoCloseable {
         tokensReserved = false;
         try {
             if (!disk.isFull()) { // a full store takes no write: the leases stay adjusted in memory
-                store.commit(effects.changes, true); // leases moved on by the downtime, the token gap
+                archive.commit(true, q -> e.count(q, JobState.READY)); // leases moved on by the downtime, the token gap
                 tokensReserved = true;
             }
         } catch (StoreException ex) {
@@ -249,7 +258,7 @@ public final class EngineLoop implements AutoCloseable {
             } else if (!effects.changes.isEmpty()) {
                 effects.changes.setAliveMillis(now);
                 long started = System.nanoTime();
-                store.commit(effects.changes, false); // synced below, or by the pipeline
+                archive.commit(false, this::readyDepth); // synced below, or by the pipeline
                 observer.roundCommitted(round.size(), System.nanoTime() - started);
                 wrote = true;
                 unsynced = fsync == FsyncPolicy.INTERVAL;
@@ -257,7 +266,7 @@ public final class EngineLoop implements AutoCloseable {
             } else if (now - aliveWrittenMillis >= ALIVE_EVERY_MILLIS) {
                 // a quiet broker still records that it is up, so a restart measures only the downtime
                 effects.changes.setAliveMillis(now);
-                store.commit(effects.changes, false);
+                archive.commit(false, this::readyDepth);
                 aliveWrittenMillis = now;
             }
             if (unsynced && !disk.isFull() && now - lastSyncMillis >= fsyncIntervalMillis) {
@@ -339,6 +348,10 @@ public final class EngineLoop implements AutoCloseable {
         parked.clear();
         engine = recover();
         pipeline.recovered();
+    }
+
+    private long readyDepth(String queue) {
+        return engine.count(queue, JobState.READY);
     }
 
     private List<Submission> drainInbox() {

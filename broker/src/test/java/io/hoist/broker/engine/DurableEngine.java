@@ -15,10 +15,13 @@ import java.nio.file.Path;
  * same directory and a fresh engine is restored from what it holds.
  */
 final class DurableEngine implements AutoCloseable {
+    /** Room for a few READY jobs in memory, so that runs lease some from memory and some from the store. */
+    private static final long READY_BUDGET_BYTES = 4 * 1024;
     private final EngineConfig config;
     private final Path dir;
     private final RoundEffects effects = new RoundEffects(EngineObserver.NONE);
     private RocksStore store;
+    private StoredJobs archive;
     private Engine engine;
     private long lastAliveMillis;
 
@@ -37,7 +40,7 @@ final class DurableEngine implements AutoCloseable {
         }
         if (!effects.changes().isEmpty()) {
             effects.changes().setAliveMillis(nowMillis);
-            store.commit(effects.changes(), true);
+            archive.commit(true, this::readyDepth);
             lastAliveMillis = nowMillis;
         }
         if (!effects.answers().isEmpty()) {
@@ -78,18 +81,23 @@ final class DurableEngine implements AutoCloseable {
         return lastAliveMillis;
     }
 
+    private long readyDepth(String queue) {
+        return engine.count(queue, JobState.READY);
+    }
+
     Engine engine() {
         return engine;
     }
 
     private StoredState start(long nowMillis) {
         StoredState state = store.load();
-        engine = new Engine(config, effects, new StoredJobs(store, effects.changes()));
+        archive = new StoredJobs(store, effects.changes(), READY_BUDGET_BYTES);
+        engine = new Engine(config, effects, archive);
         engine.restore(state.queues(), state.sessions(), state.holds(), state.deliverySeq(), nowMillis,
                 state.lastAliveMillis());
         // like EngineLoop.recover: the renewed leases are written back, with the start time
         effects.changes().setAliveMillis(nowMillis);
-        store.commit(effects.changes(), true);
+        archive.commit(true, this::readyDepth);
         effects.changes().clear();
         lastAliveMillis = nowMillis;
         return state;
