@@ -250,7 +250,8 @@ public final class EngineLoop implements AutoCloseable {
                 log.error("a timer round could not read the store (tried again at the next deadline): {}", e.getMessage());
             }
         }
-        answers.addAll(effects.answers);
+        // parked leases first: a job reaches its worker before its producer hears it is stored
+        answers.addAll(0, effects.answers);
         boolean wrote = false;
         try {
             if (disk.isFull()) {

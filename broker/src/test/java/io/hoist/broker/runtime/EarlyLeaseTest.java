@@ -30,8 +30,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * With --fsync always a lease whose jobs were already durable is answered without waiting for its
- * own round's sync; one that hands out a job not yet synced waits; and a recovery never hands a
- * lease token out twice. A real RocksDB, whose syncs wait for the test's permits.
+ * own round's sync; one that hands out a job not yet synced waits, and is then answered before the
+ * enqueue that served it; and a recovery never hands a lease token out twice. A real RocksDB, whose syncs wait for the test's permits.
  */
 class EarlyLeaseTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
@@ -81,6 +81,22 @@ class EarlyLeaseTest {
         store.gate.release(10);
         await().atMost(WAIT).until(lease::isDone);
         assertThat(((Outcome.Leased) lease.get()).jobs()).hasSize(1);
+    }
+
+    @Test
+    void aParkedLeaseThatAnEnqueueServes_isAnsweredBeforeTheEnqueue() throws Exception {
+        start();
+        String worker = register();
+        List<String> answered = new CopyOnWriteArrayList<>();
+        CompletableFuture<Outcome> caller = new CompletableFuture<>();
+        loop.submit(new Command.Lease(worker, List.of("q"), 1, WAIT.toMillis(), caller), caller)
+                .whenComplete((outcome, failure) -> answered.add("lease"));
+        loop.submit(enqueueCommand("f")).whenComplete((outcome, failure) -> answered.add("enqueue"));
+
+        store.gate.release(10); // the job is not durable before its round's sync: both answers wait for it
+        await().atMost(WAIT).until(() -> answered.size() == 2);
+        assertThat(answered).containsExactly("lease", "enqueue"); // the worker has the job before its producer hears of it
+        assertThat(((Outcome.Leased) caller.get()).jobs()).hasSize(1);
     }
 
     @Test
