@@ -192,6 +192,9 @@ class BrokerCrashIT {
             // start again on the same data dir
             Broker second = startBroker("second", data);
             ManagedChannel ch2 = channel(second);
+            assertThat(nativeLibrariesIn(tmp.resolve("java-tmp")))
+                    .as("RocksDB's native library: one copy for both brokers, none left by the killed one")
+                    .hasSize(1);
 
             // the worker comes back within its session timeout: its leases are still its own
             List<String> stillHeld = new ArrayList<>(ids(held));
@@ -824,7 +827,8 @@ class BrokerCrashIT {
         Path log = tmp.resolve("broker-" + name + ".log");
         for (int attempt = 1; ; attempt++) {
             int[] ports = freePorts();
-            ProcessBuilder pb = new ProcessBuilder(java, "-jar", jar.toString(), "serve",
+            Path javaTmp = Files.createDirectories(tmp.resolve("java-tmp"));
+            ProcessBuilder pb = new ProcessBuilder(java, "-Djava.io.tmpdir=" + javaTmp, "-jar", jar.toString(), "serve",
                     "--data-dir", dataDir.toString(),
                     "--grpc-port", Integer.toString(ports[0]),
                     "--http-port", Integer.toString(ports[1]),
@@ -852,6 +856,12 @@ class BrokerCrashIT {
             }
             throw new AssertionError("broker " + name + " exited with " + b.process.exitValue()
                     + " before /healthz answered; its log ends:\n" + tail);
+        }
+    }
+
+    private static List<Path> nativeLibrariesIn(Path dir) throws IOException {
+        try (var files = Files.walk(dir)) {
+            return files.filter(f -> f.getFileName().toString().startsWith("librocksdbjni")).toList();
         }
     }
 

@@ -81,7 +81,7 @@ public final class RocksStore implements Store {
     private static final Logger log = LoggerFactory.getLogger(RocksStore.class);
 
     static {
-        RocksDB.loadLibrary();
+        NativeLibrary.load();
     }
 
     private final Path dir;
