@@ -3,16 +3,18 @@
 # then the median (min-max) of each. One broker per run (a new temp data dir), started the way a
 # user starts it (the packaged jar, `serve`, --fsync always unless FSYNC says otherwise).
 #
-# Before each measured run the same scenario runs once, unrecorded, on the same broker (WARMUP_JOBS
-# jobs; for w3 and w3s WARMUP_SECONDS at the same rate), so that the figures are those of a broker whose JIT
-# has compiled its hot paths, as a broker that has been up for a minute; WARMUP_JOBS=0 measures a
-# cold JVM instead. The load generator runs with CLIENT_JAVA_OPTS, by default those of
+# Before each measured run the same scenario runs, unrecorded, on the same broker (WARMUP_JOBS
+# jobs; for w3 and w3s WARMUP_SECONDS at the same rate), again and again until the broker's JIT
+# compiler threads used at most 2 % of a pass (at most WARMUP_PASSES passes), so that the figures
+# are those of a broker whose JIT has settled, as a broker that has been up a while: one pass left
+# C2 compiling through the measured run, on the cores the load shares. WARMUP_PASSES=1 is the
+# single pass of earlier sessions; WARMUP_JOBS=0 measures a cold JVM. The load generator runs with CLIENT_JAVA_OPTS, by default those of
 # bin/hoist-loadtest (C1 only): run the peers' harness with the same JVM options
 # (JAVA_OPTS="$CLIENT_JAVA_OPTS" for bench-peers) so that both sides have the same client.
 #
 # Usage: loadtest/scripts/bench.sh [OUT_DIR]     (default /tmp/hoist-bench)
 #   REPS (3), JOBS (200000), FSYNC (always), SCENARIOS ("w1 w1s w1b w1b64 w2raw w2stream w2sdk w3 w3s"), W3_SECONDS (20),
-#   WARMUP_JOBS (400000), WARMUP_SECONDS (30), CLIENT_JAVA_OPTS, GRPC_PORT (17570), HTTP_PORT (17571),
+#   WARMUP_JOBS (400000), WARMUP_SECONDS (30), WARMUP_PASSES (8), CLIENT_JAVA_OPTS, GRPC_PORT (17570), HTTP_PORT (17571),
 #   BROKER_JAVA_OPTS (JVM options for the broker, e.g. GC logging), BROKER_JAR and LOADTEST_JAR (other builds, for an A/B)
 # Needs broker/target/hoist.jar and loadtest/target/hoist-loadtest.jar
 # (./mvnw -B -DskipTests package), curl and jq. Run nothing else on the machine meanwhile.
@@ -20,7 +22,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${1:-/tmp/hoist-bench}"
 REPS="${REPS:-3}" JOBS="${JOBS:-200000}" FSYNC="${FSYNC:-always}"
-WARMUP_JOBS="${WARMUP_JOBS:-400000}" WARMUP_SECONDS="${WARMUP_SECONDS:-30}"
+WARMUP_JOBS="${WARMUP_JOBS:-400000}" WARMUP_SECONDS="${WARMUP_SECONDS:-30}" WARMUP_PASSES="${WARMUP_PASSES:-8}"
 CLIENT_JAVA_OPTS="${CLIENT_JAVA_OPTS:--Xms1g -Xmx2g -XX:+UseParallelGC -XX:TieredStopAtLevel=1}"
 SCENARIOS="${SCENARIOS:-w1 w1s w1b w1b64 w2raw w2stream w2sdk w3 w3s}"
 GRPC_PORT="${GRPC_PORT:-17570}" HTTP_PORT="${HTTP_PORT:-17571}"
@@ -53,6 +55,19 @@ start_broker() {
   exit 1
 }
 
+# CPU ticks the broker's JIT compiler threads have used so far (Linux /proc)
+jit_cpu_ticks() {
+  local t comm sum=0
+  for t in /proc/"$pid"/task/*; do
+    comm=$(cat "$t/comm" 2>/dev/null) || continue
+    case "$comm" in "C1 CompilerThre"* | "C2 CompilerThre"*) ;; *) continue ;; esac
+    # after the "(comm)" field: state is field 3, utime 14, stime 15
+    read -r -a f <<< "$(sed 's/^.*) //' "$t/stat" 2>/dev/null)" || continue
+    sum=$((sum + f[11] + f[12]))
+  done
+  echo "$sum"
+}
+
 # args_for SCENARIO JOBS SECONDS
 args_for() {
   case "$1" in
@@ -73,18 +88,28 @@ for scenario in $SCENARIOS; do
   for rep in $(seq 1 "$REPS"); do
     data="$(mktemp -d /tmp/hoist-bench-data.XXXXXX)"
     start_broker "$data"
-    if [ "$WARMUP_JOBS" -gt 0 ]; then
-      echo "== $scenario rep $rep, warm-up: hoist-loadtest $(args_for "$scenario" "$WARMUP_JOBS" "$WARMUP_SECONDS")" >&2
+    passes=0
+    while [ "$WARMUP_JOBS" -gt 0 ] && [ "$passes" -lt "$WARMUP_PASSES" ]; do
+      passes=$((passes + 1))
+      echo "== $scenario rep $rep, warm-up $passes: hoist-loadtest $(args_for "$scenario" "$WARMUP_JOBS" "$WARMUP_SECONDS")" >&2
+      jit0=$(jit_cpu_ticks) t0=$(date +%s%N)
       # shellcheck disable=SC2046,SC2086
       java $CLIENT_JAVA_OPTS -jar "$loadtest_jar" $(args_for "$scenario" "$WARMUP_JOBS" "$WARMUP_SECONDS") --broker "127.0.0.1:$GRPC_PORT" \
         --json > /dev/null
-    fi
+      jit_ms=$(( ($(jit_cpu_ticks) - jit0) * 1000 / $(getconf CLK_TCK) )) wall_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+      echo "   the broker's JIT compilers: ${jit_ms} ms of CPU in ${wall_ms} ms" >&2
+      # settled: the compilers used at most 2 % of the pass (a broker that has been up a while)
+      [ $((jit_ms * 50)) -gt "$wall_ms" ] || break
+    done
     echo "== $scenario rep $rep: hoist-loadtest $(args_for "$scenario" "$JOBS" "${W3_SECONDS:-20}")" >&2
+    jit0=$(jit_cpu_ticks)
     # shellcheck disable=SC2046,SC2086
-    java $CLIENT_JAVA_OPTS -jar "$loadtest_jar" $(args_for "$scenario" "$JOBS" "${W3_SECONDS:-20}") --broker "127.0.0.1:$GRPC_PORT" --json \
-      | jq -c --arg s "$scenario" --arg r "$rep" --arg f "$FSYNC" --arg w "$WARMUP_JOBS" --arg c "$CLIENT_JAVA_OPTS" \
-        '. + {bench: $s, rep: ($r | tonumber), fsync: $f, warmup_jobs: ($w | tonumber), client_java_opts: $c}' \
-      >> "$results"
+    run=$(java $CLIENT_JAVA_OPTS -jar "$loadtest_jar" $(args_for "$scenario" "$JOBS" "${W3_SECONDS:-20}") --broker "127.0.0.1:$GRPC_PORT" --json)
+    jit_ms=$(( ($(jit_cpu_ticks) - jit0) * 1000 / $(getconf CLK_TCK) ))
+    jq -c --arg s "$scenario" --arg r "$rep" --arg f "$FSYNC" --arg w "$WARMUP_JOBS" --arg p "$passes" --arg j "$jit_ms" \
+        --arg c "$CLIENT_JAVA_OPTS" \
+        '. + {bench: $s, rep: ($r | tonumber), fsync: $f, warmup_jobs: ($w | tonumber), warmup_passes: ($p | tonumber),
+              broker_jit_cpu_ms: ($j | tonumber), client_java_opts: $c}' <<< "$run" >> "$results"
     stop_broker
     rm -rf "$data"
   done
