@@ -50,7 +50,7 @@ final class NativeLibrary {
         try {
             Path dir = unpack(tmp);
             RocksDB.loadLibrary(List.of(dir.toString()));
-        } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
+        } catch (IOException | RuntimeException | LinkageError e) { // also a runtime without jdk.security.auth
             log.warn("cannot load RocksDB's native library from a private copy under {} ({}); "
                     + "unpacking it into the temp dir for this run instead", tmp, e.toString());
             RocksDB.loadLibrary();
