@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -35,7 +36,9 @@ import java.util.Set;
  * the user's own and closed to others (0700, no symbolic link), since a library in a shared temp
  * dir at a predictable path could otherwise be someone else's; the file is written beside its name
  * and moved there in one step, so brokers starting together never load half a file. A library
- * whose content no longer matches its name is unpacked again.
+ * of another size than the jar's is unpacked again; one of the right size is trusted without
+ * reading it, since only this user can have written it (and each start already reads the jar's
+ * copy once, to name the directory).
  */
 final class NativeLibrary {
     private static final Logger log = LoggerFactory.getLogger(NativeLibrary.class);
@@ -64,13 +67,13 @@ final class NativeLibrary {
      */
     static Path unpack(Path tmp) throws IOException {
         String resource = Environment.getJniLibraryFileName("rocksdb");
-        byte[] digest = digestOf(resource);
+        Fingerprint print = fingerprint(resource);
         long uid = new UnixSystem().getUid();
         Path userDir = privateDir(tmp.resolve("hoist-" + uid), uid);
-        Path dir = privateDir(userDir.resolve("rocksdbjni-" + HexFormat.of().formatHex(digest, 0, 8)), uid);
+        Path dir = privateDir(userDir.resolve("rocksdbjni-" + HexFormat.of().formatHex(print.sha256(), 0, 8)), uid);
         // the name RocksDB.loadLibrary(paths) looks for in each directory
         Path library = dir.resolve(Environment.getJniLibraryFileName("rocksdbjni"));
-        if (Files.isRegularFile(library, LinkOption.NOFOLLOW_LINKS) && MessageDigest.isEqual(digest, digestOf(library))) {
+        if (Files.isRegularFile(library, LinkOption.NOFOLLOW_LINKS) && Files.size(library) == print.size()) {
             return dir;
         }
         Path part = Files.createTempFile(dir, "unpacking-", ".part");
@@ -90,7 +93,7 @@ final class NativeLibrary {
     private static Path privateDir(Path dir, long uid) throws IOException {
         try {
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-        } catch (java.nio.file.FileAlreadyExistsException e) {
+        } catch (FileAlreadyExistsException e) {
             // checked below, whoever made it
         }
         PosixFileAttributes attrs = Files.getFileAttributeView(dir, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
@@ -112,25 +115,13 @@ final class NativeLibrary {
         return in;
     }
 
-    private static byte[] digestOf(String resource) throws IOException {
-        try (InputStream in = open(resource)) {
-            return digest(in);
-        }
+    private record Fingerprint(byte[] sha256, long size) {
     }
 
-    private static byte[] digestOf(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-            return digest(in);
-        }
-    }
-
-    private static byte[] digest(InputStream in) throws IOException {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            try (DigestInputStream din = new DigestInputStream(in, sha)) {
-                din.transferTo(OutputStream.nullOutputStream());
-            }
-            return sha.digest();
+    private static Fingerprint fingerprint(String resource) throws IOException {
+        try (DigestInputStream in = new DigestInputStream(open(resource), MessageDigest.getInstance("SHA-256"))) {
+            long size = in.transferTo(OutputStream.nullOutputStream());
+            return new Fingerprint(in.getMessageDigest().digest(), size);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }

@@ -46,7 +46,7 @@ class NativeLibraryTest {
     }
 
     @Test
-    void unpack_replacesALibraryWhoseContentChanged() throws IOException {
+    void unpack_replacesALibraryOfAnotherSize() throws IOException {
         Path dir = NativeLibrary.unpack(tmp);
         long size = Files.size(dir.resolve(LIBRARY));
         Files.write(dir.resolve(LIBRARY), new byte[] {1, 2, 3});
