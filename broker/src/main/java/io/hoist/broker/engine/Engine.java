@@ -780,8 +780,8 @@ public final class Engine {
     }
 
     /** The job a ready entry stands for, if it is still READY with that order (else the entry is stale). */
-    private Job readyJob(String id, long order) {
-        Job job = archive.find(id);
+    private Job readyJob(String id, long order, ReadyRing next) {
+        Job job = archive.findReady(id, next::headIds);
         return job != null && job.state == JobState.READY && job.order == order ? job : null;
     }
 

@@ -1,6 +1,8 @@
 package io.hoist.broker.engine;
 
+import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 /**
  * Where the engine finds the jobs it does not hold in memory. The engine keeps only LEASED and
@@ -18,6 +20,16 @@ public interface JobArchive {
 
     /** The job as last reported through {@link Effects#jobChanged}, or null if there is none (or it was deleted). */
     Job find(String id);
+
+    /**
+     * The job a queue's ready entry names, as {@link #find}, when a lease is about to take it.
+     * {@code following.apply(n)} gives the ids of up to {@code n} entries the queue holds after
+     * it, in the order it will ask for them: an archive that reads its records from disk may read
+     * those in the same pass, as a backlog is drained in that order.
+     */
+    default Job findReady(String id, IntFunction<List<String>> following) {
+        return find(id);
+    }
 
     /** Every job, in no particular order; for start-up and operator calls, not for the hot path. */
     void forEachJob(Consumer<Job> action);

@@ -8,7 +8,8 @@ package io.hoist.broker.engine;
 final class QueueState {
     /** Finds the job a ready entry stands for, or null if the entry is stale. */
     interface ReadyJobs {
-        Job readyJob(String id, long order);
+        /** @param next the entries after this one in the same ring, for an archive that reads ahead */
+        Job readyJob(String id, long order, ReadyRing next);
     }
 
     private final String name;
@@ -120,7 +121,7 @@ final class QueueState {
                 String id = ring.headId();
                 long order = ring.headOrder();
                 ring.removeHead();
-                Job job = jobs.readyJob(id, order);
+                Job job = jobs.readyJob(id, order, ring);
                 if (job != null) {
                     return job;
                 }

@@ -2,6 +2,9 @@ package io.hoist.broker.engine;
 
 import com.github.f4b6a3.ulid.Ulid;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The READY jobs of one queue and priority, oldest first, held compactly: each entry is a job id
  * and the job's ready order, never the job itself, whose record stays in the store until it is
@@ -51,8 +54,22 @@ final class ReadyRing {
     }
 
     String headId() {
-        String id = other == null ? null : other[head];
-        return id != null ? id : new Ulid(high[head], low[head]).toString();
+        return idAt(head);
+    }
+
+    /** The ids of the first {@code max} entries (fewer if the ring is shorter), head first. */
+    List<String> headIds(int max) {
+        int n = Math.min(max, size);
+        List<String> ids = new ArrayList<>(n);
+        for (int k = 0; k < n; k++) {
+            ids.add(idAt((head + k) & (order.length - 1)));
+        }
+        return ids;
+    }
+
+    private String idAt(int i) {
+        String id = other == null ? null : other[i];
+        return id != null ? id : new Ulid(high[i], low[i]).toString();
     }
 
     long headOrder() {

@@ -2,6 +2,7 @@ package io.hoist.broker.store;
 
 import io.hoist.broker.engine.Job;
 
+import java.util.Collection;
 import java.util.function.Consumer;
 
 /**
@@ -15,6 +16,13 @@ public interface Store extends AutoCloseable {
 
     /** The stored job with this id, or null. */
     Job readJob(String id);
+
+    /**
+     * Hands {@code action} the stored jobs among these ids (in key order; absent ids are
+     * skipped): for many ids that lie close together in the store, cheaper than a
+     * {@link #readJob} each.
+     */
+    void readJobs(Collection<String> ids, Consumer<Job> action);
 
     /** Every stored job, in the store's order; at start-up and for operator calls. */
     void forEachJob(Consumer<Job> action);

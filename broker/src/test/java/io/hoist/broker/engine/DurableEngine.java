@@ -15,8 +15,11 @@ import java.nio.file.Path;
  * same directory and a fresh engine is restored from what it holds.
  */
 final class DurableEngine implements AutoCloseable {
-    /** Room for a few READY jobs in memory, so that runs lease some from memory and some from the store. */
-    private static final long READY_BUDGET_BYTES = 4 * 1024;
+    /**
+     * Room for one READY job in memory, so that runs lease some from memory and some from the
+     * store, several in one pass (read ahead).
+     */
+    private static final long READY_BUDGET_BYTES = 400;
     private final EngineConfig config;
     private final Path dir;
     private final RoundEffects effects = new RoundEffects(EngineObserver.NONE);

@@ -147,6 +147,11 @@ class DiskGuardTest {
         }
 
         @Override
+        public void readJobs(java.util.Collection<String> ids, java.util.function.Consumer<io.hoist.broker.engine.Job> action) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public void forEachJob(java.util.function.Consumer<io.hoist.broker.engine.Job> action) {
             throw new UnsupportedOperationException();
         }

@@ -198,6 +198,7 @@ class EarlyLeaseTest {
 
         @Override public StoredState load() { return store.load(); }
         @Override public Job readJob(String id) { return store.readJob(id); }
+        @Override public void readJobs(java.util.Collection<String> ids, Consumer<Job> action) { store.readJobs(ids, action); }
         @Override public void forEachJob(Consumer<Job> action) { store.forEachJob(action); }
         @Override public void commit(ChangeSet changes, boolean sync) { store.commit(changes, sync); }
         @Override public long sizeBytes() { return store.sizeBytes(); }

@@ -130,6 +130,24 @@ class StoredJobsTest {
     }
 
     @Test
+    void aLeaseReadingTheStore_readsTheJobsFollowingItInTheSamePass_untilARoundWritesThem() {
+        StoredJobs archive = new StoredJobs(store, round, 0); // nothing kept: a backlog beyond the budget
+        List.of("j1", "j2", "j3", "j4", "j5").forEach(id -> round.createJob(job(id, JobState.READY)));
+        commit(archive, 5);
+
+        Job first = archive.findReady("j1", n -> List.of("j2", "j3", "j4").subList(0, Math.min(n, 3)));
+        assertThat(first.snapshot()).isEqualTo(job("j1", JobState.READY).snapshot());
+        round.putJob(job("j2", JobState.LEASED));
+        commit(archive, 3);
+
+        assertThat(archive.find("j2").state()).isEqualTo(JobState.LEASED); // written since: read again
+        store.close(); // a read of the store would now fail
+        assertThat(archive.find("j3").snapshot()).isEqualTo(job("j3", JobState.READY).snapshot());
+        assertThat(archive.findReady("j4", n -> List.of("j5")).state()).isEqualTo(JobState.READY);
+        assertThatThrownBy(() -> archive.find("j5")).isInstanceOf(StoreException.class);
+    }
+
+    @Test
     void theRoundsChanges_comeBeforeMemory() {
         StoredJobs archive = new StoredJobs(store, round, 1 << 20);
         round.createJob(job("j1", JobState.READY));

@@ -136,6 +136,7 @@ class SyncPipelineTest {
 
         @Override public StoredState load() { throw new UnsupportedOperationException(); }
         @Override public Job readJob(String id) { throw new UnsupportedOperationException(); }
+        @Override public void readJobs(java.util.Collection<String> ids, Consumer<Job> action) { throw new UnsupportedOperationException(); }
         @Override public void forEachJob(Consumer<Job> action) { throw new UnsupportedOperationException(); }
         @Override public void commit(ChangeSet changes, boolean sync) { throw new UnsupportedOperationException(); }
         @Override public long sizeBytes() { return 0; }

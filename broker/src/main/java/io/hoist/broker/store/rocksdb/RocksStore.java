@@ -21,6 +21,7 @@ import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.Slice;
 import org.rocksdb.Status;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
@@ -33,6 +34,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,6 +76,10 @@ public final class RocksStore implements Store {
      * a restart also replays. Past this size RocksDB flushes the families holding the oldest log.
      */
     private static final long MAX_TOTAL_WAL_BYTES = 256L << 20;
+    /** How far {@link #readJobs} walks from one id to the next before it seeks instead. */
+    private static final int MAX_STEPS = 16;
+    /** How many deleted or overwritten records one step of {@link #readJobs} may pass over. */
+    private static final long MAX_SKIPPED = 256;
     private static final byte[] FORMAT_KEY = bytes("format_version");
     private static final byte[] DELIVERY_SEQ_KEY = bytes("delivery_seq");
     private static final byte[] ALIVE_AT_KEY = bytes("alive_at");
@@ -261,6 +267,101 @@ public final class RocksStore implements Store {
             throw new StoreException("cannot read job " + id + " from the store in " + dir + ": " + e.getMessage(), e, false);
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
             throw new StoreException("the record of job " + id + " in " + dir + " is corrupt: " + e.getMessage(), e, false);
+        }
+    }
+
+    /**
+     * Walks each column family once, from the first id's key to the last, instead of reading every
+     * id by key: ids are time-ordered, so a queue's backlog lies side by side, and a step to the
+     * next record costs a fraction of a point read (memtable search, bloom filter probes, an index
+     * seek per file). Tombstones are where a walk can go wrong (a queue's consumed jobs leave a
+     * run of them), so the walk stays between the first and last key, and a column family whose
+     * walk meets too many of them in one step is read by key instead.
+     */
+    @Override
+    public void readJobs(Collection<String> ids, Consumer<Job> action) {
+        if (ids.size() <= 2) { // two point reads are cheaper than opening two iterators
+            for (String id : ids) {
+                Job job = readJob(id);
+                if (job != null) {
+                    action.accept(job);
+                }
+            }
+            return;
+        }
+        RocksDB db = openDbOrFail();
+        byte[][] keys = ids.stream().map(RocksStore::bytes).sorted(Arrays::compareUnsigned).toArray(byte[][]::new);
+        byte[] pastLast = Arrays.copyOf(keys[keys.length - 1], keys[keys.length - 1].length + 1);
+        try (Slice upperBound = new Slice(pastLast);
+             ReadOptions options = new ReadOptions().setIterateUpperBound(upperBound)
+                     .setMaxSkippableInternalKeys(MAX_SKIPPED);
+             Walk created = new Walk(db, jobs, options);
+             Walk lives = new Walk(db, jobLives, options)) {
+            for (int i = 0; i < keys.length; i++) {
+                if (i > 0 && Arrays.equals(keys[i], keys[i - 1])) {
+                    continue;
+                }
+                byte[] record = created.valueAt(keys[i]);
+                byte[] life = lives.valueAt(keys[i]); // both walks move on, found or not
+                if (record != null) {
+                    action.accept(RecordCodec.decodeJob(record, life, RecordCodec.Shared.NONE));
+                }
+            }
+        } catch (RocksDBException e) {
+            throw new StoreException("cannot read jobs from the store in " + dir + ": " + e.getMessage(), e, false);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new StoreException("a job record in " + dir + " is corrupt: " + e.getMessage(), e, false);
+        }
+    }
+
+    /** One column family read in ascending key order by an iterator, or by key once that gave up. */
+    private static final class Walk implements AutoCloseable {
+        private final RocksDB db;
+        private final ColumnFamilyHandle family;
+        private final RocksIterator it;
+        private boolean started;
+        private boolean gaveUp;
+
+        Walk(RocksDB db, ColumnFamilyHandle family, ReadOptions options) {
+            this.db = db;
+            this.family = family;
+            this.it = db.newIterator(family, options);
+        }
+
+        /** The value at {@code key} (which must be above every key asked before), or null. */
+        byte[] valueAt(byte[] key) throws RocksDBException {
+            if (gaveUp) {
+                return db.get(family, key);
+            }
+            if (!started) {
+                it.seek(key);
+                started = true;
+            }
+            for (int steps = 0; it.isValid() && Arrays.compareUnsigned(it.key(), key) < 0; steps++) {
+                if (steps == MAX_STEPS) { // far apart: other queues' jobs lie between
+                    it.seek(key);
+                    break;
+                }
+                it.next();
+            }
+            if (it.isValid()) {
+                return Arrays.equals(it.key(), key) ? it.value() : null;
+            }
+            try {
+                it.status();
+                return null; // past the last key: nothing further to find
+            } catch (RocksDBException e) {
+                if (e.getStatus() == null || e.getStatus().getCode() != Status.Code.Incomplete) {
+                    throw e;
+                }
+                gaveUp = true; // more than MAX_SKIPPED tombstones in one step
+                return db.get(family, key);
+            }
+        }
+
+        @Override
+        public void close() {
+            it.close();
         }
     }
 

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -110,6 +111,51 @@ class RocksStoreJobRecordsTest {
             assertThat(read.leaseToken()).isEqualTo("t-9");
             assertThat(payload(read)).isEqualTo("kept");
         }
+    }
+
+    @Test
+    void readJobs_findsWhatReadJobFinds_forIdsInAnyOrder_nearOrFarApart_inFilesOrInMemory() {
+        try (RocksStore store = RocksStore.open(dir)) {
+            commit(store, c -> IntStream.range(0, 100).forEach(i -> c.createJob(job(id(i), "p" + i, ready(i)))));
+        }
+        try (RocksStore store = RocksStore.open(dir)) { // reopened: the first 100 are in a file now
+            commit(store, c -> IntStream.range(100, 120).forEach(i -> c.createJob(job(id(i), "p" + i, ready(i)))));
+            commit(store, c -> c.putJob(job(id(3), "p3", LEASED)));
+            commit(store, c -> c.putJob(job(id(105), "p105", LEASED)));
+            commit(store, c -> c.deleteJob(id(4)));
+
+            List<String> asked = List.of(id(105), id(0), id(3), id(4), id(5), id(3), id(60), "a-before-all", id(61),
+                    id(50) + "x", id(119), "z-after-all");
+            List<Job> read = new ArrayList<>();
+            store.readJobs(asked, read::add);
+
+            assertThat(read).extracting(Job::id).containsExactly(id(0), id(3), id(5), id(60), id(61), id(105), id(119));
+            for (Job job : read) {
+                Job alone = store.readJob(job.id());
+                assertThat(job.snapshot()).isEqualTo(alone.snapshot());
+                assertThat(payload(job)).isEqualTo(payload(alone));
+            }
+            assertThat(read.get(1).snapshot()).isEqualTo(LEASED);
+            assertThat(read.get(5).snapshot()).isEqualTo(LEASED);
+        }
+    }
+
+    @Test
+    void readJobs_findsTheJobsBeyondARunOfDeletedOnes() {
+        try (RocksStore store = RocksStore.open(dir)) {
+            commit(store, c -> IntStream.range(0, 1000).forEach(i -> c.createJob(job(id(i), "p" + i, ready(i)))));
+            commit(store, c -> IntStream.range(100, 900).forEach(i -> c.deleteJob(id(i)))); // a drained stretch
+
+            List<Job> read = new ArrayList<>();
+            store.readJobs(List.of(id(50), id(51), id(500), id(950), id(999)), read::add);
+
+            assertThat(read).extracting(Job::id).containsExactly(id(50), id(51), id(950), id(999));
+            assertThat(payload(read.get(2))).isEqualTo("p950");
+        }
+    }
+
+    private static String id(int i) {
+        return String.format("j%03d", i);
     }
 
     /** What a broker of store format 1 left: six column families, whole job records, format 1. */
