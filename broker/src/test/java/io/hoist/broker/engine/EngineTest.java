@@ -624,6 +624,24 @@ class EngineTest {
         }
 
         @Test
+        void finishedJobs_areDeletedAtTheirRetentionsEnd_withoutTheirRecordsBeingReadBack() {
+            String succeeded = enqueueOne(spec("q", 0));
+            String canceled = enqueueOne(spec("q", 0));
+            register("w1", 0);
+            ack(succeeded, leaseOne("w1").leaseToken());
+            apply(new Command.CancelJob(canceled), Outcome.Canceled.class);
+            assertThat(engine.count("q", JobState.SUCCEEDED)).isEqualTo(1);
+            assertThat(engine.count("q", JobState.CANCELED)).isEqualTo(1);
+
+            effects.records.clear(); // an archive that cannot answer: deletion needs no read
+            advanceTo(T0 + 300_000);
+
+            assertThat(effects.stored).doesNotContainKeys(succeeded, canceled);
+            assertThat(engine.count("q", JobState.SUCCEEDED)).isZero();
+            assertThat(engine.count("q", JobState.CANCELED)).isZero();
+        }
+
+        @Test
         void deadJob_isKeptUntilDeleted() {
             String id = enqueueOne(spec("q", 0));
             register("w1", 0);
