@@ -7,7 +7,7 @@ import java.util.function.IntFunction;
 /**
  * Where the engine finds the jobs it does not hold in memory. The engine keeps only LEASED and
  * SCHEDULED jobs as objects (workers and timers act on them); a READY job is an entry in its
- * queue's {@link ReadyRing}, and finished and DEAD jobs are counted only. Their records are read
+ * queue's {@link IdRing}, and finished and DEAD jobs are counted only. Their records are read
  * back from here when a call names them, which keeps the heap small however deep the backlog.
  *
  * <p>An archive answers as of every change reported so far through {@link Effects}, whether or not

@@ -9,11 +9,14 @@ final class QueueState {
     /** Finds the job a ready entry stands for, or null if the entry is stale. */
     interface ReadyJobs {
         /** @param next the entries after this one in the same ring, for an archive that reads ahead */
-        Job readyJob(String id, long order, ReadyRing next);
+        Job readyJob(String id, long order, IdRing next);
     }
 
     private final String name;
-    private final ReadyRing[] ready = new ReadyRing[JobSpec.MAX_PRIORITY + 1];
+    private final IdRing[] ready = new IdRing[JobSpec.MAX_PRIORITY + 1];
+    /** SUCCEEDED and CANCELED jobs, each with the time its retention ends, soonest first. */
+    private final IdRing succeeded = new IdRing();
+    private final IdRing canceled = new IdRing();
     /** Jobs per state, indexed by {@link JobState#ordinal()}. */
     private final long[] counts = new long[JobState.values().length];
     private QueueConfig config = QueueConfig.EMPTY;
@@ -29,7 +32,7 @@ final class QueueState {
     QueueState(String name) {
         this.name = name;
         for (int p = 0; p < ready.length; p++) {
-            ready[p] = new ReadyRing();
+            ready[p] = new IdRing();
         }
     }
 
@@ -106,17 +109,28 @@ final class QueueState {
         ready[job.spec().priority()].add(job.id(), job.order);
     }
 
-    /** After start-up, which pushed the ready jobs in the store's order: puts them in ready order. */
-    void sortReady() {
-        for (ReadyRing ring : ready) {
+    /** After start-up, which pushed the jobs in the store's order: puts them in ready or retention order. */
+    void sortRings() {
+        for (IdRing ring : ready) {
             ring.sortByOrder();
         }
+        succeeded.sortByOrder();
+        canceled.sortByOrder();
+    }
+
+    /** The finished jobs in this state (SUCCEEDED or CANCELED), by the time their retention ends. */
+    IdRing finished(JobState state) {
+        return switch (state) {
+            case SUCCEEDED -> succeeded;
+            case CANCELED -> canceled;
+            default -> throw new IllegalArgumentException("no retention for " + state + " jobs");
+        };
     }
 
     /** Removes and returns the next job to lease: highest priority, then oldest; or null. */
     Job pollReady(ReadyJobs jobs) {
         for (int p = ready.length - 1; p >= 0; p--) {
-            ReadyRing ring = ready[p];
+            IdRing ring = ready[p];
             while (!ring.isEmpty()) {
                 String id = ring.headId();
                 long order = ring.headOrder();
@@ -134,7 +148,7 @@ final class QueueState {
     void dropReadyEntriesIfNone() {
         if (!hasReady()) {
             for (int p = 0; p < ready.length; p++) {
-                ready[p] = new ReadyRing();
+                ready[p] = new IdRing();
             }
         }
     }

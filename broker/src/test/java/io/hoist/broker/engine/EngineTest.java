@@ -739,6 +739,41 @@ class EngineTest {
     @Nested
     class Recovery {
         @Test
+        void restoredFinishedJobs_areDeletedWhenTheirRetentionEnds_whateverTheStoresOrder() {
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                ids.add(enqueueOne(spec("q", 0)));
+            }
+            register("w1", 0);
+            Outcome.LeasedJob first = leaseOne("w1");
+            now = T0 + 1_000;
+            apply(new Command.CancelJob(ids.get(3)), Outcome.Canceled.class);
+            now = T0 + 2_000;
+            ack(first.job().id(), first.leaseToken());
+            now = T0 + 3_000;
+            apply(new Command.CancelJob(ids.get(1)), Outcome.Canceled.class);
+            Recorded after = new Recorded();
+            for (String id : List.of(ids.get(1), ids.get(3), ids.get(0), ids.get(2))) {
+                after.records.put(id, job(id));
+            }
+
+            Engine restarted = new Engine(CONFIG, after, after);
+            restarted.restore(Map.of(), List.of(), List.of(), 1, T0 + 10_000, T0 + 3_000);
+            restarted.apply(new Command.Tick(), T0 + 300_999);
+            assertThat(after.records).containsOnlyKeys(ids);
+            restarted.apply(new Command.Tick(), T0 + 301_000);
+            assertThat(after.records).containsOnlyKeys(ids.get(0), ids.get(1), ids.get(2));
+            restarted.apply(new Command.Tick(), T0 + 302_000);
+            assertThat(after.records).containsOnlyKeys(ids.get(1), ids.get(2));
+            assertThat(restarted.count("q", JobState.SUCCEEDED)).isZero();
+            assertThat(restarted.count("q", JobState.CANCELED)).isEqualTo(1);
+            restarted.apply(new Command.Tick(), T0 + 303_000);
+            assertThat(after.records).containsOnlyKeys(ids.get(2)); // READY: no retention
+            assertThat(restarted.count("q", JobState.CANCELED)).isZero();
+            assertThat(restarted.nextDeadline()).isEqualTo(Long.MAX_VALUE);
+        }
+
+        @Test
         void restoredLeases_areRenewedAndTheirTimeoutMovedOnByTheDowntime() {
             String id = enqueueOne(withLease(spec("q", 0), 5_000, 20_000));
             register("w1", 0);

@@ -15,12 +15,12 @@ import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class ReadyRingTest {
+class IdRingTest {
 
     /** Adds and removes at random, with ULIDs and client ids mixed: the ring answers like a FIFO queue. */
     @Property(tries = 200)
     void behavesAsAFifoOfIdsAndOrders(@ForAll @Size(max = 400) List<@IntRange(min = 0, max = 3) Integer> ops) {
-        ReadyRing ring = new ReadyRing();
+        IdRing ring = new IdRing();
         ArrayDeque<Object[]> model = new ArrayDeque<>();
         long order = 0;
         for (int op : ops) {
@@ -52,7 +52,7 @@ class ReadyRingTest {
             orders.add(o * 3);
         }
         Collections.shuffle(orders, new Random(7));
-        ReadyRing ring = new ReadyRing();
+        IdRing ring = new IdRing();
         for (long o : orders) {
             ring.add(o % 2 == 0 ? "job-" + o : UlidCreator.getUlid().toString(), o);
         }
@@ -73,11 +73,11 @@ class ReadyRingTest {
     @Test
     void onlyCanonicalUlidsArePacked() {
         String ulid = UlidCreator.getUlid().toString();
-        assertThat(ReadyRing.isCanonicalUlid(ulid)).isTrue();
-        assertThat(ReadyRing.isCanonicalUlid(ulid.toLowerCase())).isFalse(); // would come back upper case
-        assertThat(ReadyRing.isCanonicalUlid("8" + ulid.substring(1))).isFalse(); // more than 128 bits
-        assertThat(ReadyRing.isCanonicalUlid("order-42")).isFalse();
-        ReadyRing ring = new ReadyRing();
+        assertThat(IdRing.isCanonicalUlid(ulid)).isTrue();
+        assertThat(IdRing.isCanonicalUlid(ulid.toLowerCase())).isFalse(); // would come back upper case
+        assertThat(IdRing.isCanonicalUlid("8" + ulid.substring(1))).isFalse(); // more than 128 bits
+        assertThat(IdRing.isCanonicalUlid("order-42")).isFalse();
+        IdRing ring = new IdRing();
         ring.add(ulid.toLowerCase(), 1);
         assertThat(ring.headId()).isEqualTo(ulid.toLowerCase());
     }

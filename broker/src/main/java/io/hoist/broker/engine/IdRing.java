@@ -6,13 +6,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The READY jobs of one queue and priority, oldest first, held compactly: each entry is a job id
- * and the job's ready order, never the job itself, whose record stays in the store until it is
- * leased. An id that is a canonical ULID (as the broker makes them) takes two longs; any other id
- * (chosen by a client) is kept as a string beside them. About 28 bytes an entry, so a backlog of
- * ten million ready jobs needs some 300 MiB of heap rather than gigabytes.
+ * Job ids in FIFO order, each with the number they are ordered by, held compactly: the READY jobs
+ * of one queue and priority with their ready order (the index leases take from), or the finished
+ * jobs of one queue and state with the time their retention ends. Never the job itself, whose
+ * record stays in the store. An id that is a canonical ULID (as the broker makes them) takes two
+ * longs; any other id (chosen by a client) is kept as a string beside them. About 28 bytes an
+ * entry, so a backlog of ten million ready jobs needs some 300 MiB of heap rather than gigabytes.
  */
-final class ReadyRing {
+final class IdRing {
     private static final int INITIAL_CAPACITY = 16;
 
     private long[] high = new long[INITIAL_CAPACITY];
