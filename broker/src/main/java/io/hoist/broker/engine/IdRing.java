@@ -15,6 +15,8 @@ import java.util.List;
  */
 final class IdRing {
     private static final int INITIAL_CAPACITY = 16;
+    /** An emptied ring larger than this starts again small; a smaller one keeps its arrays. */
+    private static final int SHRINK_ABOVE = 1024;
 
     private long[] high = new long[INITIAL_CAPACITY];
     private long[] low = new long[INITIAL_CAPACITY];
@@ -83,6 +85,19 @@ final class IdRing {
         }
         head = (head + 1) & (order.length - 1);
         size--;
+        if (size == 0 && order.length > SHRINK_ABOVE) {
+            // a drained backlog or a burst's retention gives its arrays back
+            high = new long[INITIAL_CAPACITY];
+            low = new long[INITIAL_CAPACITY];
+            order = new long[INITIAL_CAPACITY];
+            other = null;
+            head = 0;
+        }
+    }
+
+    /** How many entries the arrays hold before they grow (for tests). */
+    int capacity() {
+        return order.length;
     }
 
     /** Puts the entries in ready order; for a ring filled at start-up in the store's key order. */

@@ -46,6 +46,25 @@ class IdRingTest {
     }
 
     @Test
+    void aRingEmptiedAfterABurst_givesItsArraysBack_andGoesOnAsAFifo() {
+        IdRing ring = new IdRing();
+        for (long o = 1; o <= 5_000; o++) {
+            ring.add(o % 2 == 0 ? "job-" + o : UlidCreator.getUlid().toString(), o);
+        }
+        assertThat(ring.capacity()).isGreaterThanOrEqualTo(5_000);
+        while (!ring.isEmpty()) {
+            ring.removeHead();
+        }
+        assertThat(ring.capacity()).isEqualTo(16);
+
+        ring.add("a", 1);
+        ring.add("b", 2);
+        ring.removeHead();
+        assertThat(ring.headId()).isEqualTo("b");
+        assertThat(ring.headOrder()).isEqualTo(2);
+    }
+
+    @Test
     void sortByOrder_putsEntriesFilledInAnyOrderIntoReadyOrder() {
         List<Long> orders = new ArrayList<>();
         for (long o = 1; o <= 5_000; o++) {
