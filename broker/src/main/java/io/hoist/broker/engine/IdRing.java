@@ -34,12 +34,12 @@ final class IdRing {
         return size == 0;
     }
 
-    void add(String id, long readyOrder) {
+    void add(String id, long number) {
         if (size == order.length) {
             grow();
         }
         int i = (head + size) & (order.length - 1);
-        order[i] = readyOrder;
+        order[i] = number;
         if (isCanonicalUlid(id)) {
             Ulid ulid = Ulid.from(id);
             high[i] = ulid.getMostSignificantBits();
@@ -100,14 +100,14 @@ final class IdRing {
         return order.length;
     }
 
-    /** Puts the entries in ready order; for a ring filled at start-up in the store's key order. */
+    /** Puts the entries in the order of their numbers; for a ring filled at start-up in the store's key order. */
     void sortByOrder() {
         if (head != 0) {
             throw new IllegalStateException("sortByOrder is for a ring filled from empty");
         }
         boolean sorted = true;
         for (int i = 1; i < size && sorted; i++) {
-            sorted = order[i - 1] < order[i];
+            sorted = order[i - 1] <= order[i]; // retention times repeat; ready orders never do
         }
         if (!sorted) {
             heapSort();
