@@ -7,8 +7,9 @@ import java.util.function.IntFunction;
 /**
  * Where the engine finds the jobs it does not hold in memory. The engine keeps only LEASED and
  * SCHEDULED jobs as objects (workers and timers act on them); a READY job is an entry in its
- * queue's {@link IdRing}, and finished and DEAD jobs are counted only. Their records are read
- * back from here when a call names them, which keeps the heap small however deep the backlog.
+ * queue's {@link IdRing}, a finished one an id in its queue's retention ring until it is deleted,
+ * and a DEAD one is counted only. Their records are read back from here when a call names them,
+ * which keeps the heap small however deep the backlog.
  *
  * <p>An archive answers as of every change reported so far through {@link Effects}, whether or not
  * the runtime has written it yet: the job a round enqueued can be leased in the same round.

@@ -58,10 +58,7 @@ public final class StoredJobs implements JobArchive {
         if (pending.containsKey(id)) {
             return pending.get(id);
         }
-        Job known = ready.get(id);
-        if (known == null) {
-            known = readAhead.get(id);
-        }
+        Job known = inMemory(id);
         return known != null ? known : store.readJob(id);
     }
 
@@ -73,19 +70,30 @@ public final class StoredJobs implements JobArchive {
      */
     @Override
     public Job findReady(String id, IntFunction<List<String>> following) {
-        if (round.jobs().containsKey(id) || ready.containsKey(id) || readAhead.containsKey(id)) {
-            return find(id);
+        Map<String, Job> pending = round.jobs();
+        if (pending.containsKey(id)) {
+            return pending.get(id);
+        }
+        Job known = inMemory(id);
+        if (known != null) {
+            return known;
         }
         List<String> ids = new ArrayList<>(READ_AHEAD + 1);
         ids.add(id);
         for (String next : following.apply(READ_AHEAD)) {
-            if (!round.jobs().containsKey(next) && !ready.containsKey(next)) {
+            if (!pending.containsKey(next) && !ready.containsKey(next)) {
                 ids.add(next);
             }
         }
         readAhead.clear();
         store.readJobs(ids, job -> readAhead.put(job.id(), job));
         return readAhead.get(id);
+    }
+
+    /** A job kept READY or read ahead, or null. */
+    private Job inMemory(String id) {
+        Job kept = ready.get(id);
+        return kept != null ? kept : readAhead.get(id);
     }
 
     /**
