@@ -30,8 +30,9 @@ import java.util.stream.Stream;
                 "2. fills a second queue with --jobs jobs (Enqueue batches of --batch from --producers producers);",
                 "3. heap (scraped from /metrics, and live after jcmd PID GC.run; a class histogram goes to heap-after-fill.txt "
                         + "beside the log), RSS (/proc/PID/status), data dir size;",
-                "4. waits until RocksDB has no compaction pending, then the same rounds on the deep queue, topped up the same "
-                        + "way, taking turns with rounds on the small queue: every round does lease + ack + enqueue per job on "
+                "4. waits until RocksDB has no compaction pending, drains --warmup jobs from each queue (not measured: leasing "
+                        + "from the store runs code the JIT has not compiled yet), then the same rounds on the deep queue, topped "
+                        + "up the same way, taking turns with rounds on the small queue: every round does lease + ack + enqueue per job on "
                         + "the same broker process, and only the depth differs. deep_vs_shallow is the deep median over "
                         + "step 1's (the broker without the backlog: depth and heap size both count); "
                         + "deep_vs_shallow_beside_backlog is over the rounds taken in turn (depth alone; the machine's drift "
@@ -66,7 +67,7 @@ final class BacklogCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "3", description = "measured rounds at each depth; the median counts (default: ${DEFAULT-VALUE})")
     int rounds;
 
-    @Option(names = "--warmup", defaultValue = "100000", description = "jobs leased and acked at depth 1,000 before measuring (default: ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "100000", description = "jobs leased and acked, not measured, at depth 1,000 before step 1's rounds and on each queue before step 4's (default: ${DEFAULT-VALUE})")
     long warmup;
 
     @Option(names = "--consumers", defaultValue = "4", description = "raw Lease + Ack sessions (default: ${DEFAULT-VALUE})")
@@ -179,7 +180,7 @@ final class BacklogCommand implements Callable<Integer> {
 
         s.put("compaction_wait_seconds", awaitCompaction(broker, phase));
         List<FixedDepthRounds.Rates> inTurn = rounds.measureInTurn("depth " + shallowDepth + " beside the backlog", SHALLOW_QUEUE,
-                "depth " + stored, DEEP_QUEUE, measure, this.rounds, phaseNanos);
+                "depth " + stored, DEEP_QUEUE, warmup, measure, this.rounds, phaseNanos);
         FixedDepthRounds.Rates beside = inTurn.get(0);
         FixedDepthRounds.Rates deep = inTurn.get(1);
         putRates(s, "shallow_beside_backlog", shallowDepth, beside);

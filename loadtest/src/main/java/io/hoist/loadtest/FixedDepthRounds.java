@@ -66,12 +66,19 @@ final class FixedDepthRounds {
 
     /**
      * Rounds on two queues in turn (a, b, a, b, ...): the load of a shared machine drifts over
-     * minutes, and taking turns lets the drift hit both sides alike. Returns a's rates, then b's.
+     * minutes, and taking turns lets the drift hit both sides alike. Each queue first has an
+     * unmeasured warm-up round of {@code warmupJobs} (0: none): a queue served another way (from
+     * the store rather than from memory) runs code the JIT has not compiled yet, and compiling it
+     * in a measured round would charge the compiler's CPU to that side. Returns a's rates, then b's.
      */
-    List<Rates> measureInTurn(String labelA, String queueA, String labelB, String queueB, long jobsPerRound, int rounds,
-                              long timeoutNanos) throws InterruptedException {
+    List<Rates> measureInTurn(String labelA, String queueA, String labelB, String queueB, long warmupJobs, long jobsPerRound,
+                              int rounds, long timeoutNanos) throws InterruptedException {
         Tally a = new Tally();
         Tally b = new Tally();
+        if (warmupJobs > 0) {
+            round(labelA + " warm-up", queueA, warmupJobs, timeoutNanos, a);
+            round(labelB + " warm-up", queueB, warmupJobs, timeoutNanos, b);
+        }
         for (int r = 1; r <= rounds; r++) {
             a.rates.add(round(labelA + " " + r + "/" + rounds, queueA, jobsPerRound, timeoutNanos, a));
             b.rates.add(round(labelB + " " + r + "/" + rounds, queueB, jobsPerRound, timeoutNanos, b));
