@@ -34,7 +34,7 @@ public final class StoredJobs implements JobArchive {
     /** Heap of a kept job beyond its payload and headers: the object, its spec, id and strings. */
     static final int JOB_OVERHEAD_BYTES = 320;
     /** How many jobs after a lease's first are read with it when it reads the store. */
-    static final int READ_AHEAD = 64;
+    static final int READ_AHEAD = 128;
 
     private final Store store;
     private final ChangeSet round;

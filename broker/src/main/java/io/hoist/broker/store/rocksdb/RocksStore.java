@@ -321,6 +321,8 @@ public final class RocksStore implements Store {
         private final RocksIterator it;
         private boolean started;
         private boolean gaveUp;
+        /** The key the iterator is on (null past the last), kept rather than asked for again: each call crosses JNI. */
+        private byte[] current;
 
         Walk(RocksDB db, ColumnFamilyHandle family, ReadOptions options) {
             this.db = db;
@@ -334,18 +336,19 @@ public final class RocksStore implements Store {
                 return db.get(family, key);
             }
             if (!started) {
-                it.seek(key);
                 started = true;
+                seek(key);
             }
-            for (int steps = 0; it.isValid() && Arrays.compareUnsigned(it.key(), key) < 0; steps++) {
+            for (int steps = 0; current != null && Arrays.compareUnsigned(current, key) < 0; steps++) {
                 if (steps == MAX_STEPS) { // far apart: other queues' jobs lie between
-                    it.seek(key);
+                    seek(key);
                     break;
                 }
                 it.next();
+                current = it.isValid() ? it.key() : null;
             }
-            if (it.isValid()) {
-                return Arrays.equals(it.key(), key) ? it.value() : null;
+            if (current != null) {
+                return Arrays.equals(current, key) ? it.value() : null;
             }
             try {
                 it.status();
@@ -357,6 +360,11 @@ public final class RocksStore implements Store {
                 gaveUp = true; // more than MAX_SKIPPED tombstones in one step
                 return db.get(family, key);
             }
+        }
+
+        private void seek(byte[] key) {
+            it.seek(key);
+            current = it.isValid() ? it.key() : null;
         }
 
         @Override
