@@ -106,11 +106,16 @@ public final class RunningJobs {
         }
     }
 
-    /** Gives the job's slot back: its ack or nack is settled (or given up). */
+    /**
+     * Lets the job go: its ack or nack is settled (or given up). Wakes the waiters only if that
+     * frees a slot (its result was never sent: a sent one gave its slot back already) or leaves
+     * no job held; a settled ack woke the lease loop for nothing, once per job.
+     */
     public void remove(RunningJob job) {
         lock.lock();
         try {
-            if (byToken.remove(job.leaseToken()) != null) {
+            RunningJob was = byToken.remove(job.leaseToken());
+            if (was != null && (!was.isResultSent() || byToken.isEmpty())) {
                 changed.signalAll();
             }
         } finally {
