@@ -253,6 +253,7 @@ final class BacklogCommand implements Callable<Integer> {
                 .put("lease_ack_per_second_" + side, Math.round(r.median()))
                 .put("lease_ack_per_second_" + side + "_min", Math.round(r.min()))
                 .put("lease_ack_per_second_" + side + "_max", Math.round(r.max()))
+                .put(side + "_acked", r.acked()) // warm-up included
                 .put(side + "_refused", r.refused());
     }
 

@@ -42,6 +42,10 @@ class BacklogIT {
         assertThat(number(json, "lease_ack_per_second_shallow_beside_backlog")).isPositive();
         assertThat(number(json, "deep_vs_shallow")).isPositive();
         assertThat(number(json, "deep_vs_shallow_beside_backlog")).isPositive();
+        // each side had its warm-up round (100 jobs) before its measured round (500)
+        for (String side : new String[] {"shallow", "shallow_beside_backlog", "deep"}) {
+            assertThat(number(json, side + "_acked")).as(side + "_acked").isGreaterThanOrEqualTo(600);
+        }
         assertThat(number(json, "shallow_refused") + number(json, "shallow_beside_backlog_refused")
                 + number(json, "deep_refused")).isZero();
         assertThat(number(json, "heap_after_fill_live_bytes")).as("jcmd GC.run worked").isPositive();
