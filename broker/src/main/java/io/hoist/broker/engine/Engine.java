@@ -140,9 +140,7 @@ public final class Engine {
         for (QueueState q : queues.values()) {
             q.sortRings();
             for (JobState finished : List.of(JobState.SUCCEEDED, JobState.CANCELED)) {
-                if (!q.finished(finished).isEmpty()) {
-                    retention.add(q.finished(finished).headOrder(), 0, new Retained(q, finished));
-                }
+                scheduleRetention(new Retained(q, finished));
             }
         }
     }
@@ -545,9 +543,7 @@ public final class Engine {
                 ring.removeHead();
                 due.queue().counted(due.state(), null);
             }
-            if (!ring.isEmpty()) {
-                retention.add(ring.headOrder(), 0, due);
-            }
+            scheduleRetention(due);
         }
         UniqueHold hold;
         while ((hold = holdExpiry.pollDue(now)) != null) {
@@ -757,6 +753,14 @@ public final class Engine {
             }
         }
         effects.jobChanged(job);
+    }
+
+    /** Puts the ring's first deletion on the retention heap, if the ring has one. */
+    private void scheduleRetention(Retained r) {
+        IdRing ring = r.ring();
+        if (!ring.isEmpty()) {
+            retention.add(ring.headOrder(), 0, r);
+        }
     }
 
     /** Puts a finished job in its queue's ring, to be deleted at {@code dueMillis}. */
