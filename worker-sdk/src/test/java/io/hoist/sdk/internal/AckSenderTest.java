@@ -10,12 +10,8 @@ import io.hoist.proto.v1.AckOutcome;
 import io.hoist.proto.v1.AckRequest;
 import io.hoist.proto.v1.AckResponse;
 import io.hoist.proto.v1.AckResult;
-import io.hoist.proto.v1.Job;
-import io.hoist.proto.v1.JobSpec;
-import io.hoist.proto.v1.LeasedJob;
 import io.hoist.proto.v1.WorkerServiceGrpc;
 import io.hoist.sdk.JobContext;
-import io.hoist.sdk.JsonCodec;
 import io.hoist.sdk.WorkerListener;
 import io.hoist.sdk.WorkerOptions;
 import org.junit.jupiter.api.AfterEach;
@@ -23,7 +19,6 @@ import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -122,17 +117,7 @@ class AckSenderTest {
 
     /** A finished run of job j1 (token t1) held by session w1. */
     private static RunningJob heldJob(RunningJobs jobs) {
-        RunningJob job = new RunningJob(LeasedJob.newBuilder().setLeaseToken("t1").setJob(Job.newBuilder().setId("j1")
-                .setSpec(JobSpec.newBuilder().setQueue("q").setType("t"))).build(), "w1", new JsonCodec(), new LeaseKeeper() {
-                    @Override
-                    public boolean extendNow(RunningJob j) {
-                        return true;
-                    }
-
-                    @Override
-                    public void beatSoon() {
-                    }
-                }, Instant.now());
+        RunningJob job = RunningJobFixture.delivery("j1", "t1");
         jobs.add(job);
         job.finished();
         return job;

@@ -1,13 +1,8 @@
 package io.hoist.sdk.internal;
 
-import io.hoist.proto.v1.Job;
-import io.hoist.proto.v1.JobSpec;
-import io.hoist.proto.v1.LeasedJob;
-import io.hoist.sdk.JsonCodec;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -69,16 +64,6 @@ class RunningJobsTest {
     }
 
     private static RunningJob job(String token) {
-        return new RunningJob(LeasedJob.newBuilder().setLeaseToken(token).setJob(Job.newBuilder().setId("job-" + token)
-                .setSpec(JobSpec.newBuilder().setQueue("q").setType("t"))).build(), "w1", new JsonCodec(), new LeaseKeeper() {
-                    @Override
-                    public boolean extendNow(RunningJob j) {
-                        return true;
-                    }
-
-                    @Override
-                    public void beatSoon() {
-                    }
-                }, Instant.now());
+        return RunningJobFixture.delivery("job-" + token, token);
     }
 }
